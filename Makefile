@@ -1,0 +1,53 @@
+# tongban — two commands set everything up: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell scripts/find-python)
+VENV := .venv
+BIN := $(VENV)/bin
+TB := $(BIN)/tongban
+PG_URL ?= postgres://postgres@127.0.0.1:5432/tongban
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-sqlite test-postgres lint bench model clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	touch $(BIN)/activate
+
+var/secret.key:
+	mkdir -p var
+	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret.key
+
+install: $(BIN)/activate var/secret.key
+
+model: install
+	$(TB) routing train --if-missing
+
+run: install
+	$(TB) migrate --no-input
+	$(TB) catalog load catalog
+	$(TB) demo
+	TONGBAN_DEMO=1 $(TB) serve --host $(HOST) --port $(PORT) --with-worker
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(TB) makemigrations --check --dry-run
+	$(TB) catalog check catalog
+
+test: lint test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
+
+test-postgres: install
+	TONGBAN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/engine.py --quick
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,3 @@
+from tongban.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Command line: `tongban SUBCOMMAND`, one module per subcommand under management/commands."""

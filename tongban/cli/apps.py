@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CliConfig(AppConfig):
+    name = "tongban.cli"
+    label = "tongban_cli"
+    verbose_name = "命令行"

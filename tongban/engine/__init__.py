@@ -1,0 +1,1 @@
+"""Pure domain: catalog schema and loader, field types, workflow, time limits. No Django."""
