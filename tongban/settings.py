@@ -163,3 +163,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"tongban": {"handlers": ["console"], "level": "INFO"}},
 }
+WHITENOISE_USE_FINDERS = True

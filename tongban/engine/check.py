@@ -1,0 +1,262 @@
+"""Semantic checks of a parsed matter: what the schema alone cannot see.
+
+Every problem points at the line that has to change. The checks are the ones an author
+trips over: states that do not exist or cannot be reached, dead ends, actions out of final
+states, roles nobody defined, conditions on fields that do not exist, bad numbering rules,
+and the same field key meaning two things in two matters.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from tongban.engine.errors import Problem
+from tongban.engine.numbering import compile_pattern
+from tongban.engine.schema import APPLICANT, SYSTEM, Condition, FieldSpec, MatterSpec
+from tongban.engine.source import Source
+
+if TYPE_CHECKING:
+    from tongban.engine.loader import LoadedMatter
+
+
+def _hint(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"（是不是 '{close[0]}'？）" if close else ""
+
+
+class _Checker:
+    def __init__(self, spec: MatterSpec, source: Source, roles: set[str] | None):
+        self.spec = spec
+        self.source = source
+        self.roles = roles
+        self.problems: list[Problem] = []
+        self.states = spec.workflow.states
+        self.field_keys = {f.key for f in spec.fields}
+
+    def add(self, path: tuple, message: str) -> None:
+        self.problems.append(self.source.problem(path, message))
+
+    def state_ref(self, name: str, path: tuple) -> bool:
+        if name in self.states:
+            return True
+        self.add(path, f"未知的环节 '{name}'{_hint(name, self.states)}")
+        return False
+
+    def role_ref(self, role: str, path: tuple) -> None:
+        if role in {APPLICANT, SYSTEM} or self.roles is None or role in self.roles:
+            return
+        self.add(path, f"未知的角色 '{role}'{_hint(role, self.roles)}；角色须在 roles.yaml 中定义")
+
+    def field_ref(self, key: str, path: tuple, *, extra: set[str] = frozenset()) -> bool:
+        if key in self.field_keys or key in extra:
+            return True
+        self.add(path, f"未知的字段 '{key}'{_hint(key, self.field_keys | extra)}")
+        return False
+
+    def run(self) -> list[Problem]:
+        self.fields(self.spec.fields, ("fields",))
+        self.materials()
+        self.workflow()
+        self.outputs()
+        return self.problems
+
+    def fields(self, fields: tuple[FieldSpec, ...], path: tuple) -> None:
+        seen: set[str] = set()
+        material_keys = {m.key for m in self.spec.materials}
+        for i, f in enumerate(fields):
+            if f.key in seen:
+                self.add((*path, i, "key"), f"字段 '{f.key}' 重复定义")
+            seen.add(f.key)
+            if f.type == "file" and f.material and f.material not in material_keys:
+                self.add((*path, i, "material"), f"未知的材料 '{f.material}'")
+            if f.type == "table":
+                self.fields(f.fields, (*path, i, "fields"))
+
+    def materials(self) -> None:
+        seen: set[str] = set()
+        for i, m in enumerate(self.spec.materials):
+            if m.key in seen:
+                self.add(("materials", i, "key"), f"材料 '{m.key}' 重复定义")
+            seen.add(m.key)
+
+    def condition(self, cond: Condition, path: tuple, extra: set[str] = frozenset()) -> None:
+        if cond.field is not None:
+            self.field_ref(cond.field, (*path, "field"), extra=extra)
+        if cond.role is not None:
+            self.role_ref(cond.role, (*path, "role"))
+        for key in ("all", "any"):
+            for i, sub in enumerate(getattr(cond, key) or ()):
+                self.condition(sub, (*path, key, i), extra)
+        if cond.not_ is not None:
+            self.condition(cond.not_, (*path, "not"), extra)
+
+    def workflow(self) -> None:
+        wf = self.spec.workflow
+        base = ("workflow",)
+        self.state_ref(wf.start, (*base, "start"))
+        if wf.start in self.states and self.states[wf.start].final:
+            self.add((*base, "start"), "起始环节不能是终态")
+        for name, st in self.states.items():
+            spath = (*base, "states", name)
+            if st.role:
+                self.role_ref(st.role, (*spath, "role"))
+            if st.escalate_to:
+                self.role_ref(st.escalate_to, (*spath, "escalate_to"))
+            if st.sign:
+                for i, r in enumerate(st.sign.roles):
+                    self.role_ref(r, (*spath, "sign", "roles", i))
+            if not st.final and not st.role and not st.sign:
+                self.add(spath, "非终态环节需要 role（由谁办理）或 sign（会签/或签）")
+        outgoing: dict[str, list[str]] = {s: [] for s in self.states}
+        for name, act in wf.actions.items():
+            apath = (*base, "actions", name)
+            self.action(name, act, apath, outgoing)
+        for name, st in self.states.items():
+            if not st.final and not outgoing.get(name):
+                self.add(
+                    (*base, "states", name), f"环节 '{name}' 没有任何可执行的动作，案件会停在这里"
+                )
+            if st.sign and not any(
+                a.kind == "sign" and name in a.from_ for a in wf.actions.values()
+            ):
+                self.add((*base, "states", name, "sign"), "会签环节需要一个 kind: sign 的动作")
+        self.reachability(outgoing)
+        if not any(st.final for st in self.states.values()):
+            self.add((*base, "states"), "流程至少需要一个终态（final: true）")
+
+    def action(self, name: str, act, apath: tuple, outgoing: dict[str, list[str]]) -> None:
+        for i, src in enumerate(act.from_):
+            if not self.state_ref(src, (*apath, "from", i)):
+                continue
+            st = self.states[src]
+            if st.final:
+                self.add((*apath, "from", i), f"不能从终态 '{src}' 再执行动作")
+            if act.kind == "sign" and not st.sign:
+                self.add((*apath, "kind"), f"sign 动作只能用于会签环节，'{src}' 没有 sign")
+            if act.kind == "extend" and not st.time_limit:
+                self.add((*apath, "from", i), f"环节 '{src}' 没有时限，无法延期")
+            if act.by is None and not (st.role or st.sign):
+                self.add(apath, "请写明 by（哪些角色可以执行）")
+            targets = [act.to] if act.to else list(act.back_to or ())
+            outgoing[src].extend(t for t in targets if t in self.states)
+            if act.kind in {"transfer", "extend"}:
+                outgoing[src].append(src)
+        if act.to:
+            self.state_ref(act.to, (*apath, "to"))
+        for i, t in enumerate(act.back_to or ()):
+            self.state_ref(t, (*apath, "back_to", i))
+        for i, role in enumerate(act.by or ()):
+            self.role_ref(role, (*apath, "by", i))
+        if act.kind == "transfer" and act.by and APPLICANT in act.by:
+            self.add((*apath, "by"), "申请人不能转交案件")
+        input_keys = {f.key for f in act.inputs}
+        if act.when is not None:
+            self.condition(act.when, (*apath, "when"), input_keys)
+        for i, key in enumerate(act.edits):
+            if key != "*":
+                self.field_ref(key, (*apath, "edits", i))
+        clash = input_keys & self.field_keys
+        if clash:
+            self.add((*apath, "inputs"), f"动作的输入项不能与申请字段同名：{sorted(clash)}")
+        self.fields(act.inputs, (*apath, "inputs"))
+
+    def reachability(self, outgoing: dict[str, list[str]]) -> None:
+        start = self.spec.workflow.start
+        if start not in self.states:
+            return
+        seen, queue = {start}, deque([start])
+        while queue:
+            for nxt in outgoing.get(queue.popleft(), []):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+        for name in self.states:
+            if name not in seen:
+                self.add(("workflow", "states", name), f"环节 '{name}' 从起始环节无法到达")
+
+    def outputs(self) -> None:
+        out = self.spec.outputs
+        for i, cert in enumerate(out.certificates):
+            path = ("outputs", "certificates", i)
+            self.state_ref(cert.on, (*path, "on"))
+            try:
+                compile_pattern(cert.numbering.pattern, cert.numbering.reset)
+            except ValueError as exc:
+                self.add((*path, "numbering", "pattern"), str(exc))
+            if cert.validity:
+                for key in ("from_field", "to_field"):
+                    ref = getattr(cert.validity, key)
+                    known = ref and self.field_ref(ref, (*path, "validity", key))
+                    if known and self.spec.field(ref).type not in {"date", "datetime"}:
+                        self.add((*path, "validity", key), f"有效期字段 '{ref}' 必须是日期类型")
+            if cert.holder_field:
+                self.field_ref(cert.holder_field, (*path, "holder_field"))
+            for j, key in enumerate(cert.show_fields):
+                self.field_ref(key, (*path, "show_fields", j))
+        for i, fu in enumerate(out.followups):
+            for j, s in enumerate(fu.while_in):
+                self.state_ref(s, ("outputs", "followups", i, "while_in", j))
+            self.fields(fu.fields, ("outputs", "followups", i, "fields"))
+        for i, sp in enumerate(out.spawn):
+            path = ("outputs", "spawn", i)
+            self.state_ref(sp.on, (*path, "on"))
+            for target, src in sp.map.items():
+                self.field_ref(src, (*path, "map", target))
+            if sp.when is not None:
+                self.condition(sp.when, (*path, "when"))
+
+
+def check_matter(spec: MatterSpec, source: Source, roles: set[str] | None) -> list[Problem]:
+    return _Checker(spec, source, roles).run()
+
+
+def _all_fields(spec: MatterSpec):
+    for i, f in enumerate(spec.fields):
+        yield ("fields", i), f
+
+
+def check_across(matters: list[LoadedMatter]) -> list[Problem]:
+    """Problems between files: duplicate codes, one field key with two types, spawn targets."""
+    problems: list[Problem] = []
+    codes: dict[str, LoadedMatter] = {}
+    types: dict[str, tuple[str, LoadedMatter]] = {}
+    for m in matters:
+        if m.spec.code in codes:
+            other = codes[m.spec.code].file
+            problems.append(
+                m.source.problem(("code",), f"事项代码 '{m.spec.code}' 与 {other} 重复")
+            )
+        codes.setdefault(m.spec.code, m)
+        for path, f in _all_fields(m.spec):
+            first = types.setdefault(f.key, (f.type, m))
+            if first[0] != f.type:
+                problems.append(
+                    m.source.problem(
+                        (*path, "type"),
+                        f"字段 '{f.key}' 在 {first[1].file} 中是 {first[0]} 类型，这里是 {f.type}；"
+                        "同一个键在整个目录中必须是同一种类型",
+                    )
+                )
+    for m in matters:
+        for i, sp in enumerate(m.spec.outputs.spawn):
+            target = codes.get(sp.matter)
+            if target is None:
+                problems.append(
+                    m.source.problem(
+                        ("outputs", "spawn", i, "matter"),
+                        f"未知的事项 '{sp.matter}'{_hint(sp.matter, codes)}",
+                    )
+                )
+                continue
+            for key in sp.map:
+                if target.spec.field(key) is None:
+                    problems.append(
+                        m.source.problem(
+                            ("outputs", "spawn", i, "map", key),
+                            f"事项 '{sp.matter}' 没有字段 '{key}'",
+                        )
+                    )
+    return problems

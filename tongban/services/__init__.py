@@ -1,0 +1,1 @@
+"""Use cases. Each public function is one transaction; this is the only layer that commits."""

@@ -1,0 +1,86 @@
+"""Load catalog files into versioned rows, and hand out parsed specs to the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Max
+
+from tongban.engine.errors import Problem
+from tongban.engine.loader import load_catalog
+from tongban.engine.schema import MatterSpec
+from tongban.services.errors import NotFound
+from tongban.store.models import MatterVersion
+
+
+@dataclass
+class LoadReport:
+    problems: list[Problem] = field(default_factory=list)
+    created: list[tuple[str, int]] = field(default_factory=list)
+    unchanged: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(paths: Iterable[str | Path]) -> list[Problem]:
+    return load_catalog(paths).problems
+
+
+def load(paths: Iterable[str | Path]) -> LoadReport:
+    """Load every matter under `paths`, all or nothing: one bad file loads none of them."""
+    result = load_catalog(paths)
+    report = LoadReport(problems=result.problems)
+    if not result.ok:
+        return report
+    with transaction.atomic():
+        for m in result.matters:
+            spec = m.spec
+            existing = MatterVersion.objects.filter(code=spec.code, digest=m.digest).first()
+            if existing is not None:
+                if not existing.current:
+                    MatterVersion.objects.filter(code=spec.code, current=True).update(current=False)
+                    existing.current = True
+                    existing.save(update_fields=["current"])
+                report.unchanged.append((spec.code, existing.version))
+                continue
+            latest = MatterVersion.objects.filter(code=spec.code).aggregate(v=Max("version"))["v"]
+            MatterVersion.objects.filter(code=spec.code, current=True).update(current=False)
+            row = MatterVersion.objects.create(
+                code=spec.code,
+                version=(latest or 0) + 1,
+                name=spec.name,
+                category=spec.category,
+                digest=m.digest,
+                file=m.file,
+                source=m.text,
+                spec_json=spec.model_dump_json(by_alias=True),
+            )
+            report.created.append((spec.code, row.version))
+    return report
+
+
+@lru_cache(maxsize=512)
+def _parse(version_id: int, spec_json: str) -> MatterSpec:
+    return MatterSpec.model_validate_json(spec_json)
+
+
+def spec_of(version: MatterVersion) -> MatterSpec:
+    """The parsed spec of a stored version (parsed once per process: versions never change)."""
+    return _parse(version.pk, version.spec_json)
+
+
+def current_version(code: str) -> MatterVersion:
+    try:
+        return MatterVersion.objects.get(code=code, current=True)
+    except MatterVersion.DoesNotExist:
+        raise NotFound(f"事项 '{code}' 不存在或未加载（先运行 tongban catalog load）") from None
+
+
+def current_versions() -> list[MatterVersion]:
+    return list(MatterVersion.objects.filter(current=True).order_by("category", "code"))

@@ -1,0 +1,115 @@
+"""Demo data: the org tree of two Suzhou districts, a user for every role, a few cases.
+
+Codes below the district (GB/T 2260) level are illustrative, in the shape of the
+statistics bureau's 9- and 12-digit codes.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from tongban.services import calendar, catalog
+from tongban.store.models import Case, Membership, Org, Profile
+
+DEMO_PASSWORD = "tongban-demo-2026"
+
+TREE = {
+    ("320507", "相城区", "xiangcheng"): {
+        ("320507103", "阳澄湖镇", "yangchenghu"): ["湘城社区", "消泾村"],
+        ("320507102", "渭塘镇", "weitang"): ["渭塘社区", "凤凰泾村"],
+        ("320507101", "黄埭镇", "huangdai"): ["黄埭社区", "潘阳村"],
+        ("320507001", "元和街道", "yuanhe"): ["御窑社区", "和丰社区"],
+    },
+    ("320508", "姑苏区", "gusu"): {
+        ("320508003", "沧浪街道", "canglang"): ["南门社区", "府前社区"],
+        ("320508004", "金阊街道", "jinchang"): ["石路社区", "彩香社区"],
+        ("320508005", "虎丘街道", "huqiu"): ["虎丘社区", "留园社区"],
+    },
+}
+
+DISTRICT_ROLES = ["approver", "urban_mgmt", "traffic_police", "head", "supervisor", "dispatcher"]
+STREET_ROLES = ["clerk", "reviewer", "head", "mediator"]
+
+
+def _user(username: str, name: str, kind: str = "staff", home: Org | None = None):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults={"first_name": name})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    Profile.objects.update_or_create(
+        user=user, defaults={"kind": kind, "display_name": name, "home_org": home}
+    )
+    return user
+
+
+def _org(code: str, name: str, level: str, parent: Org | None) -> Org:
+    org = Org.objects.filter(code=code).first()
+    if org is None:
+        org = Org(code=code, name=name, level=level, parent=parent)
+        org.save()
+    return org
+
+
+@transaction.atomic
+def build() -> dict[str, list[str]]:
+    """Create (or complete) the demo tree and accounts; safe to run twice."""
+    calendar.seed()
+    accounts: dict[str, list[str]] = {}
+    first_community = None
+    for (dcode, dname, dpin), streets in TREE.items():
+        district = _org(dcode, dname, "district", None)
+        for role in DISTRICT_ROLES:
+            u = _user(f"{role}_{dpin}", f"{dname}{role}")
+            Membership.objects.get_or_create(user=u, org=district, role=role)
+            accounts.setdefault(dname, []).append(u.username)
+        for (scode, sname, spin), communities in streets.items():
+            street = _org(scode, sname, "street", district)
+            for role in STREET_ROLES:
+                u = _user(f"{role}_{spin}", f"{sname}{role}")
+                Membership.objects.get_or_create(user=u, org=street, role=role)
+                accounts.setdefault(sname, []).append(u.username)
+            for i, cname in enumerate(communities, 1):
+                community = _org(f"{scode}{i:03d}", cname, "community", street)
+                first_community = first_community or community
+                grid = _org(f"{community.code}01", f"{cname}第一网格", "grid", community)
+                u = _user(f"grid_{spin}{i}", f"{cname}网格员")
+                Membership.objects.get_or_create(user=u, org=grid, role="grid_worker")
+                u = _user(f"clerk_{spin}{i}", f"{cname}窗口")
+                Membership.objects.get_or_create(user=u, org=community, role="clerk")
+    zhang = _user("zhangsan", "张三", "person", first_community)
+    _user("lisi", "李四", "person", Org.objects.get(code="320508003001"))
+    _user("ent_demo", "苏州阳澄湖农产品有限公司", "enterprise", first_community)
+    accounts["居民和企业"] = ["zhangsan", "lisi", "ent_demo"]
+    _demo_cases(zhang)
+    return accounts
+
+
+def _demo_cases(applicant) -> None:
+    from tongban.services.cases import submit
+
+    try:
+        catalog.current_version("road_occupation")
+    except Exception:
+        return  # the catalog is not loaded; `tongban catalog load catalog` first
+    if Case.objects.filter(applicant=applicant).exists():
+        return
+    for i, (place, area) in enumerate(
+        [("阳澄湖镇湘城大街 18 号门前", 30), ("湘城社区菜场东侧", 12)]
+    ):
+        submit(
+            "road_occupation",
+            applicant,
+            {
+                "applicant_name": "张三",
+                "contact_phone": "13812345678",
+                "location": place,
+                "area": area,
+                "purpose": "施工",
+                "start_date": "2026-12-01",
+                "end_date": "2026-12-10",
+                "safety_commitment": True,
+            },
+            idempotency_key=f"demo-{i}",
+        )

@@ -1,0 +1,34 @@
+"""Gapless numbers: one counter row per scope, bumped inside the caller's transaction.
+
+One statement (an upsert with RETURNING, supported by PostgreSQL and SQLite ≥ 3.35) both
+creates the counter on first use and increments it; the row lock it takes makes concurrent
+issuers queue, and a rollback of the issuing transaction rolls the number back with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection
+
+from tongban.engine.numbering import compile_pattern
+from tongban.engine.schema import NumberingSpec
+from tongban.store.models import Counter
+
+_SQL = (
+    f"INSERT INTO {Counter._meta.db_table} (scope, value) VALUES (%s, 1) "
+    f"ON CONFLICT (scope) DO UPDATE SET value = {Counter._meta.db_table}.value + 1 "
+    "RETURNING value"
+)
+
+
+def next_value(scope: str) -> int:
+    with connection.cursor() as cur:
+        cur.execute(_SQL, [scope])
+        return int(cur.fetchone()[0])
+
+
+def issue(rule: NumberingSpec, *, now: datetime, division: str, matter: str) -> str:
+    pattern = compile_pattern(rule.pattern, rule.reset)
+    scope = pattern.scope(now=now, division=division, matter=matter)
+    return pattern.format(next_value(scope), now=now, division=division, matter=matter)

@@ -1,0 +1,145 @@
+"""Writing what the engine decided: case row, hash-chained events, outbox messages.
+
+Shared by every use case that changes a case (submit, act, sweep, report), so the chain
+and the outbox are written one way only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from tongban.engine.chain import canonical, link
+from tongban.engine.schema import MatterSpec
+from tongban.engine.workflow import CaseState, Effect, EventDraft
+from tongban.store.models import Case, Event, Outbox
+
+
+def state_of(case: Case) -> CaseState:
+    return CaseState(
+        state=case.state,
+        data=case.data,
+        applicant_id=case.applicant_id,
+        org_path=case.org_path,
+        entered_at=case.entered_at,
+        deadline=case.deadline,
+        due_at=case.due_at,
+        handler_id=case.handler_id,
+        signatures=tuple(tuple(s) for s in case.signatures),
+        visited=tuple(case.visited),
+        extensions=case.extensions,
+        overdue=case.overdue,
+    )
+
+
+def columns_of(spec: MatterSpec, s: CaseState, now: datetime, case: Case | None = None) -> dict:
+    st = spec.state(s.state)
+    return {
+        "state": s.state,
+        "data": dict(s.data),
+        "handler_id": s.handler_id,
+        "signatures": [list(x) for x in s.signatures],
+        "visited": list(s.visited),
+        "extensions": s.extensions,
+        "overdue": s.overdue,
+        "ever_overdue": s.overdue or (case.ever_overdue if case else False),
+        "entered_at": s.entered_at,
+        "deadline": s.deadline,
+        "due_at": s.due_at,
+        "pending_role": "" if (st.final or st.sign) else (st.role or ""),
+        "pending_level": "" if st.final else (st.level or ""),
+        "outcome": st.outcome or "" if st.final else "",
+        "closed_at": now if st.final else None,
+        "updated_at": now,
+    }
+
+
+def event_rows(case: Case, drafts: Iterable[EventDraft], now: datetime) -> list[Event]:
+    """Chain the drafts onto the case (updating case.last_hash and case.event_count)."""
+    rows = []
+    at = now.astimezone(UTC)
+    for d in drafts:
+        seq = case.event_count + 1
+        record = {
+            "case": case.pk,
+            "seq": seq,
+            "kind": d.kind,
+            "action": d.action,
+            "from": d.from_state or "",
+            "to": d.to_state,
+            "actor": d.actor_id,
+            "comment": d.comment,
+            "payload": dict(d.payload),
+            "at": at.isoformat(timespec="microseconds"),
+        }
+        body = canonical(record)
+        digest = link(case.last_hash, body)
+        rows.append(
+            Event(
+                case_id=case.pk,
+                seq=seq,
+                kind=d.kind,
+                action=d.action,
+                from_state=d.from_state or "",
+                to_state=d.to_state,
+                actor_id=d.actor_id,
+                at=at,
+                body=body,
+                prev_hash=case.last_hash,
+                hash=digest,
+            )
+        )
+        case.last_hash = digest
+        case.event_count = seq
+    return rows
+
+
+def event_columns(ev: Event) -> dict:
+    """The columns `audit verify` compares with the signed body."""
+    return {
+        "case": ev.case_id,
+        "seq": ev.seq,
+        "kind": ev.kind,
+        "action": ev.action,
+        "from": ev.from_state,
+        "to": ev.to_state,
+        "actor": ev.actor_id,
+        "at": ev.at.astimezone(UTC).isoformat(timespec="microseconds"),
+    }
+
+
+def _recipient(case: Case, payload: dict) -> str:
+    to = payload.get("to")
+    if to == "applicant":
+        return f"user:{case.applicant_id}"
+    if to == "user":
+        return f"user:{payload['user_id']}"
+    if to == "handler" and case.handler_id:
+        return f"user:{case.handler_id}"
+    return f"role:{payload.get('role') or case.pending_role}@{case.org_path}"
+
+
+def outbox_rows(
+    case: Case, spec: MatterSpec, effects: Iterable[Effect], now: datetime
+) -> list[Outbox]:
+    rows = []
+    for e in effects:
+        if e.kind != "notify":
+            continue
+        payload = {
+            **dict(e.payload),
+            "case": case.pk,
+            "matter": spec.code,
+            "matter_name": spec.name,
+            "state_label": spec.state(case.state).label,
+        }
+        rows.append(
+            Outbox(
+                case_id=case.pk,
+                topic=e.key,
+                recipient=_recipient(case, payload),
+                payload=payload,
+                created_at=now,
+            )
+        )
+    return rows

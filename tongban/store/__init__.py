@@ -1,0 +1,1 @@
+"""Persistence: Django models, migrations and query helpers. No use-case logic here."""

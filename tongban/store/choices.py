@@ -1,0 +1,36 @@
+"""Status vocabularies, in one place."""
+
+from django.db import models
+
+
+class Level(models.TextChoices):
+    DISTRICT = "district", "区"
+    STREET = "street", "街道/镇"
+    COMMUNITY = "community", "社区/村"
+    GRID = "grid", "网格"
+
+
+class Outcome(models.TextChoices):
+    OPEN = "", "办理中"
+    COMPLETED = "completed", "办结"
+    REFUSED = "refused", "不予受理/不予许可"
+    WITHDRAWN = "withdrawn", "已撤回"
+    CLOSED = "closed", "已关闭"
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", "提交申请"
+    MOVED = "moved", "办理"
+    SIGNED = "signed", "会签"
+    TRANSFERRED = "transferred", "转交"
+    EXTENDED = "extended", "延期"
+    OVERDUE = "overdue", "超期"
+    ESCALATED = "escalated", "督办"
+    REPORTED = "reported", "报告"
+    CERTIFICATE = "certificate", "发证"
+
+
+class ApplicantKind(models.TextChoices):
+    PERSON = "person", "个人"
+    ENTERPRISE = "enterprise", "企业"
+    STAFF = "staff", "工作人员"
