@@ -57,10 +57,10 @@ def _number(f: FieldSpec, raw: Any) -> int | float:
     if not math.isfinite(value):
         raise FieldError("应为有限的数字")
     unit = f.unit or ""
-    if f.integer:
-        if value != int(value):
-            raise FieldError("应为整数")
-        value = int(value)
+    if f.integer and value != int(value):
+        raise FieldError("应为整数")
+    if value == int(value) and abs(value) < 2**53:
+        value = int(value)  # 30, not 30.0: what was typed is what is shown and stored
     if f.min is not None and value < f.min:
         raise FieldError(f"不能小于 {f.min:g}{unit}")
     if f.max is not None and value > f.max:
