@@ -23,6 +23,9 @@ GOOD = {
 
 
 def submit(users, **kw):
+    from tongban.services.demo import demo_materials
+
+    kw.setdefault("materials", demo_materials(users.zhangsan))
     return cases.submit("road_occupation", users.zhangsan, {**GOOD, **kw.pop("data", {})}, **kw)
 
 
@@ -127,19 +130,34 @@ def test_comment_required_and_correction_round_trip(users):
 
 
 def test_window_clerk_files_for_walk_in(users):
+    from tongban.services.demo import demo_materials
+
+    files = demo_materials(users.zhangsan)
     case = cases.submit(
-        "road_occupation", users.clerk_yangchenghu1, GOOD, on_behalf_of=users.zhangsan
+        "road_occupation",
+        users.clerk_yangchenghu1,
+        GOOD,
+        on_behalf_of=users.zhangsan,
+        materials=files,
     )
     assert case.applicant_id == users.zhangsan.pk
     assert case.created_by_id == users.clerk_yangchenghu1.pk
     with pytest.raises(Forbidden):
-        cases.submit("road_occupation", users.clerk_canglang1, GOOD, on_behalf_of=users.zhangsan)
+        cases.submit(
+            "road_occupation",
+            users.clerk_canglang1,
+            GOOD,
+            on_behalf_of=users.zhangsan,
+            materials=files,
+        )
 
 
 def test_tampered_event_is_named_by_audit(users, capsys):
     case = submit(users)
     act(case, users.clerk_yangchenghu, "accept")
-    Event.objects.filter(case=case, seq=1).update(body=Event.objects.get(case=case, seq=1).body.replace("张三", "李四"))
+    Event.objects.filter(case=case, seq=1).update(
+        body=Event.objects.get(case=case, seq=1).body.replace("张三", "李四")
+    )
     failures = [f for _, f in verify_all([case.pk]) if f]
     assert failures and failures[0].seq == 1
     with pytest.raises(CommandError, match="记录链已损坏"):

@@ -72,7 +72,9 @@ def test_concurrent_actions_on_one_case_never_lose_an_update():
 
     ensure_world()
     applicant = get_user_model().objects.get(username="zhangsan")
-    case = cases.submit("road_occupation", applicant, GOOD)
+    from tongban.services.demo import demo_materials
+
+    case = cases.submit("road_occupation", applicant, GOOD, materials=demo_materials(applicant))
     outcomes = _in_child(_accept, case.pk)
     assert outcomes.count("ok") == 1, outcomes
     assert set(outcomes) - {"ok"} <= {"stale", "not_allowed_in_state"}
@@ -89,15 +91,30 @@ def _full_flow(worker: int, per_worker: int) -> list[str]:
     from tongban.store.models import Certificate
 
     User = get_user_model()
-    u = {n: User.objects.get(username=n) for n in [
-        "zhangsan", "clerk_yangchenghu", "reviewer_yangchenghu", "urban_mgmt_xiangcheng",
-        "traffic_police_xiangcheng", "approver_xiangcheng"]}
+    u = {
+        n: User.objects.get(username=n)
+        for n in [
+            "zhangsan",
+            "clerk_yangchenghu",
+            "reviewer_yangchenghu",
+            "urban_mgmt_xiangcheng",
+            "traffic_police_xiangcheng",
+            "approver_xiangcheng",
+        ]
+    }
+    from tongban.services.demo import demo_materials
+
+    files = demo_materials(u["zhangsan"])
     numbers = []
-    steps = [("clerk_yangchenghu", "accept"), ("reviewer_yangchenghu", "pass_review"),
-             ("urban_mgmt_xiangcheng", "cosign"), ("traffic_police_xiangcheng", "cosign"),
-             ("approver_xiangcheng", "approve")]
+    steps = [
+        ("clerk_yangchenghu", "accept"),
+        ("reviewer_yangchenghu", "pass_review"),
+        ("urban_mgmt_xiangcheng", "cosign"),
+        ("traffic_police_xiangcheng", "cosign"),
+        ("approver_xiangcheng", "approve"),
+    ]
     for _ in range(per_worker):
-        case = cases.submit("road_occupation", u["zhangsan"], GOOD)
+        case = cases.submit("road_occupation", u["zhangsan"], GOOD, materials=files)
         for who, action in steps:
             cases.act(case.pk, u[who], cases.ActRequest(action=action))
         numbers.append(Certificate.objects.get(case_id=case.pk).number)

@@ -156,7 +156,7 @@ class _Checker:
         if act.when is not None:
             self.condition(act.when, (*apath, "when"), input_keys)
         for i, key in enumerate(act.edits):
-            if key != "*":
+            if key not in ("*", "materials"):
                 self.field_ref(key, (*apath, "edits", i))
         clash = input_keys & self.field_keys
         if clash:

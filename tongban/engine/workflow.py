@@ -16,6 +16,7 @@ from tongban.engine.calendar import Duration, WorkCalendar
 from tongban.engine.conditions import evaluate
 from tongban.engine.errors import Refusal
 from tongban.engine.fields import validate_fields
+from tongban.engine.materials import validate_materials
 from tongban.engine.schema import APPLICANT, ActionSpec, DurationSpec, MatterSpec, StateSpec
 
 
@@ -66,6 +67,7 @@ class CaseState:
     applicant_id: int
     org_path: str
     entered_at: datetime
+    materials: Mapping[str, Any] = field(default_factory=dict)
     deadline: datetime | None = None
     due_at: datetime | None = None
     handler_id: int | None = None
@@ -82,6 +84,7 @@ class ActionInput:
     target: str | None = None  # for back_to (退回): the chosen earlier step
     assignee: Actor | None = None  # for transfer (转交)
     extension: DurationSpec | None = None  # for extend (延期); default: the maximum
+    materials: Mapping[str, Any] | None = None  # replaced materials (补正), when edits allow
 
 
 @dataclass(frozen=True)
@@ -166,17 +169,25 @@ def submit(
     cal: WorkCalendar,
     *,
     applicant_id: int | None = None,
+    materials: Mapping[str, Any] | None = None,
 ) -> Outcome:
     """Validate an application and open the case in the workflow's start state.
 
     `applicant_id` differs from the actor when a window clerk files for a walk-in (代办).
     """
     data, errs = validate_fields(spec.fields, raw)
+    files, file_errs = validate_materials(spec.materials, materials)
+    errs.update(file_errs)
     if errs:
         raise Refusal(E.INVALID_INPUT, "申请内容有误，请按提示修改", errs)
     applicant = actor.user_id if applicant_id is None else applicant_id
     blank = CaseState(
-        state="", data=data, applicant_id=applicant, org_path=org_path, entered_at=now
+        state="",
+        data=data,
+        applicant_id=applicant,
+        org_path=org_path,
+        entered_at=now,
+        materials=files,
     )
     case = _enter(
         spec,
@@ -190,7 +201,11 @@ def submit(
         None,
         case.state,
         actor.user_id,
-        payload={"data": data, "on_behalf_of": applicant if applicant != actor.user_id else None},
+        payload={
+            "data": data,
+            "materials": files,
+            "on_behalf_of": applicant if applicant != actor.user_id else None,
+        },
     )
     return Outcome(case, (event,), tuple(_entry_effects(spec, case, actor)))
 
@@ -283,6 +298,8 @@ def act(
     inputs, errs = validate_fields(action.inputs, inp.data)
     edits, edit_errs = _edits(spec, action, case, inp.data)
     errs.update(edit_errs)
+    files, file_errs = _material_edits(spec, action, case, inp.materials)
+    errs.update(file_errs)
     if errs:
         raise Refusal(E.INVALID_INPUT, "填写内容有误，请按提示修改", errs)
     data = {**case.data, **{k: new for k, (_, new) in edits.items()}}
@@ -293,7 +310,9 @@ def act(
         payload["inputs"] = inputs
     if edits:
         payload["edits"] = {k: list(v) for k, v in edits.items()}
-    updated = replace(case, data=data)
+    if files is not None:
+        payload["materials"] = files
+    updated = replace(case, data=data, materials=files if files is not None else case.materials)
     handler = {"move": _move, "sign": _sign, "transfer": _transfer, "extend": _extend}[action.kind]
     return handler(spec, updated, actor, name, action, inp, comment, payload, now, cal)
 
@@ -309,6 +328,15 @@ def _edits(spec, action, case, raw) -> tuple[dict[str, tuple[Any, Any]], dict[st
     clean, errs = validate_fields(present, raw)
     changes = {k: (case.data.get(k), v) for k, v in clean.items() if case.data.get(k) != v}
     return changes, errs
+
+
+def _material_edits(spec, action, case, raw) -> tuple[dict | None, dict[str, str]]:
+    """Materials replaced in a correction: only keys sent are replaced, the rest stay."""
+    if not raw or not ("*" in action.edits or "materials" in action.edits):
+        return None, {}
+    merged = {**case.materials, **raw}
+    clean, errs = validate_materials(spec.materials, merged)
+    return clean, errs
 
 
 def _move(spec, case, actor, name, action, inp, comment, payload, now, cal) -> Outcome:

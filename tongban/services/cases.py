@@ -84,9 +84,18 @@ def _spawn(parent: Case, spec: MatterSpec, index: int, actor: Actor, now: dateti
         raise Invalid(f"无法生成关联办件「{rule.matter}」：{refusal}") from None
 
 
-def _create(version, spec, actor, data, org, now, *, applicant_id, key=None, parent=None) -> Case:
+def _create(
+    version, spec, actor, data, org, now, *, applicant_id, key=None, parent=None, materials=None
+) -> Case:
     outcome = workflow.submit(
-        spec, actor, data, org.path, now, calendar.current(), applicant_id=applicant_id
+        spec,
+        actor,
+        data,
+        org.path,
+        now,
+        calendar.current(),
+        applicant_id=applicant_id,
+        materials=materials,
     )
     s = outcome.state
     case = Case(
@@ -116,6 +125,7 @@ def submit(
     idempotency_key: str | None = None,
     org_code: str | None = None,
     on_behalf_of=None,
+    materials: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Case:
     """File an application. A retried call with the same idempotency key returns the
@@ -137,7 +147,15 @@ def submit(
                 _check_may_file_for(spec, actor, org)
             _check_applicant_kind(spec, applicant)
             return _create(
-                version, spec, actor, data, org, now, applicant_id=applicant.pk, key=idempotency_key
+                version,
+                spec,
+                actor,
+                data,
+                org,
+                now,
+                applicant_id=applicant.pk,
+                key=idempotency_key,
+                materials=materials,
             )
     except Refusal as refusal:
         raise from_refusal(refusal) from None
@@ -174,6 +192,7 @@ class ActRequest:
     assignee_id: int | None = None
     extension: Mapping[str, Any] | None = None
     expected_version: int | None = None
+    materials: Mapping[str, Any] | None = None
 
 
 def visible(case: Case, actor: Actor) -> bool:
@@ -208,7 +227,7 @@ def _input(req: ActRequest) -> ActionInput:
             extension = DurationSpec.model_validate(req.extension)
         except ValueError:
             raise Invalid("延期时长格式不对", {"extension": '例如 {"working_days": 2}'}) from None
-    return ActionInput(req.comment, req.data or {}, req.target, assignee, extension)
+    return ActionInput(req.comment, req.data or {}, req.target, assignee, extension, req.materials)
 
 
 def act(case_id: int, user, req: ActRequest, *, now: datetime | None = None) -> Case:

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from tongban.services import calendar, catalog
+from tongban.services.errors import NotFound
 from tongban.store.models import Case, Membership, Org, Profile
 
 DEMO_PASSWORD = "tongban-demo-2026"
@@ -91,10 +92,11 @@ def _demo_cases(applicant) -> None:
 
     try:
         catalog.current_version("road_occupation")
-    except Exception:
+    except NotFound:
         return  # the catalog is not loaded; `tongban catalog load catalog` first
     if Case.objects.filter(applicant=applicant).exists():
         return
+    materials = demo_materials(applicant)
     for i, (place, area) in enumerate(
         [("阳澄湖镇湘城大街 18 号门前", 30), ("湘城社区菜场东侧", 12)]
     ):
@@ -112,4 +114,25 @@ def _demo_cases(applicant) -> None:
                 "safety_commitment": True,
             },
             idempotency_key=f"demo-{i}",
+            materials=materials,
         )
+
+
+def sample_pdf(title: str) -> bytes:
+    """A tiny valid one-page PDF, for demo materials."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=14)
+    pdf.cell(text=title)
+    return bytes(pdf.output())
+
+
+def demo_materials(user) -> dict:
+    from tongban.services.uploads import store
+
+    return {
+        "site_plan": [store(sample_pdf("site plan"), "占道平面示意图.pdf", user)],
+        "id_copy": [store(sample_pdf("ID copy"), "身份证明.pdf", user)],
+    }

@@ -19,6 +19,7 @@ def state_of(case: Case) -> CaseState:
     return CaseState(
         state=case.state,
         data=case.data,
+        materials=case.materials,
         applicant_id=case.applicant_id,
         org_path=case.org_path,
         entered_at=case.entered_at,
@@ -37,6 +38,7 @@ def columns_of(spec: MatterSpec, s: CaseState, now: datetime, case: Case | None 
     return {
         "state": s.state,
         "data": dict(s.data),
+        "materials": dict(s.materials),
         "handler_id": s.handler_id,
         "signatures": [list(x) for x in s.signatures],
         "visited": list(s.visited),

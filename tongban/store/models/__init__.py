@@ -1,0 +1,35 @@
+"""Django models. Persistence only: rules live in engine/, use cases in services/."""
+
+from tongban.store.models.cases import Case, Certificate, Counter, Event
+from tongban.store.models.catalog import CalendarYear, Holiday, MatterVersion
+from tongban.store.models.messaging import Delivery, Outbox
+from tongban.store.models.org import Membership, Org, Profile
+from tongban.store.models.portal import (
+    ApiToken,
+    Draft,
+    LoginAttempt,
+    Rating,
+    RevealLog,
+    Upload,
+)
+
+__all__ = [
+    "ApiToken",
+    "Draft",
+    "LoginAttempt",
+    "RevealLog",
+    "Rating",
+    "Upload",
+    "Org",
+    "Membership",
+    "Profile",
+    "MatterVersion",
+    "Holiday",
+    "CalendarYear",
+    "Case",
+    "Event",
+    "Certificate",
+    "Counter",
+    "Outbox",
+    "Delivery",
+]
