@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from tongban.engine.calendar import WorkCalendar
 from tongban.engine.loader import LoadedMatter, load_catalog
@@ -47,17 +48,11 @@ def load_matters(*paths: Path) -> dict[str, LoadedMatter]:
     return {m.spec.code: m for m in result.matters}
 
 
-# A valid application for road_occupation, as a form would send it.
-ROAD_APPLICATION = {
-    "applicant_name": "苏州市相城区某某建设工程有限公司",
-    "contact_phone": "138 1234 5678",
-    "location": "相城区元和街道澄阳路 88 号东侧人行道",
-    "area": "120",
-    "purpose": "施工",
-    "start_date": "2026-03-16",
-    "end_date": "2026/4/15",
-    "safety_commitment": {"accepted": True},
-}
+# A valid application for road_occupation, as a form would send it (shared with the golden
+# scripts, which submit it by name).
+ROAD_APPLICATION = yaml.safe_load((GOLDEN / "applications.yaml").read_text(encoding="utf-8"))[
+    "road_occupation"
+]
 
 
 @pytest.fixture(scope="session")

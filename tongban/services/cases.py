@@ -70,7 +70,7 @@ def _spawn(parent: Case, spec: MatterSpec, index: int, actor: Actor, now: dateti
     data = {target: parent.data.get(src) for target, src in rule.map.items()}
     version = catalog.current_version(rule.matter)
     try:
-        return _create(
+        return create_case(
             version,
             catalog.spec_of(version),
             actor,
@@ -84,7 +84,7 @@ def _spawn(parent: Case, spec: MatterSpec, index: int, actor: Actor, now: dateti
         raise Invalid(f"无法生成关联办件「{rule.matter}」：{refusal}") from None
 
 
-def _create(
+def create_case(
     version, spec, actor, data, org, now, *, applicant_id, key=None, parent=None, materials=None
 ) -> Case:
     outcome = workflow.submit(
@@ -103,6 +103,7 @@ def _create(
         matter_code=spec.code,
         org=org,
         org_path=org.path,
+        **org.jurisdiction(),
         applicant_id=s.applicant_id,
         created_by_id=actor.user_id if actor.user_id else s.applicant_id,
         submitted_at=now,
@@ -146,7 +147,7 @@ def submit(
             if on_behalf_of is not None:
                 _check_may_file_for(spec, actor, org)
             _check_applicant_kind(spec, applicant)
-            return _create(
+            return create_case(
                 version,
                 spec,
                 actor,

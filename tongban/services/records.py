@@ -48,7 +48,7 @@ def columns_of(spec: MatterSpec, s: CaseState, now: datetime, case: Case | None 
         "entered_at": s.entered_at,
         "deadline": s.deadline,
         "due_at": s.due_at,
-        "pending_role": "" if (st.final or st.sign) else (st.role or ""),
+        "pending_role": "" if st.final else ("@sign" if st.sign else (st.role or "")),
         "pending_level": "" if st.final else (st.level or ""),
         "outcome": st.outcome or "" if st.final else "",
         "closed_at": now if st.final else None,

@@ -10,6 +10,9 @@ class Level(models.TextChoices):
     GRID = "grid", "网格"
 
 
+LEVELS = ("district", "street", "community", "grid")  # the order of depth in the tree
+
+
 class Outcome(models.TextChoices):
     OPEN = "", "办理中"
     COMPLETED = "completed", "办结"

@@ -6,8 +6,12 @@ from django.db import models
 from django.db.models import Q
 
 
-def subtree(path: str, field: str = "org_path") -> Q:
-    return Q(**{field: path}) | Q(**{f"{field}__startswith": path + "/"})
+def jurisdiction_q(memberships) -> Q:
+    """Cases within any of the given (level, org code) pairs: exact matches on indexed columns."""
+    q = Q(pk__in=[])
+    for level, code in memberships:
+        q |= Q(**{f"j_{level}": code})
+    return q
 
 
 class CaseQuerySet(models.QuerySet):
@@ -16,10 +20,8 @@ class CaseQuerySet(models.QuerySet):
         subtrees where they hold any role."""
         if not user or not user.is_authenticated:
             return self.none()
-        q = Q(applicant=user) | Q(created_by=user)
-        for path in {m.org.path for m in user.memberships.select_related("org")}:
-            q |= subtree(path)
-        return self.filter(q)
+        pairs = set(user.memberships.values_list("org__level", "org__code"))
+        return self.filter(Q(applicant=user) | Q(created_by=user) | jurisdiction_q(pairs))
 
     def open(self) -> CaseQuerySet:
         return self.filter(outcome="")

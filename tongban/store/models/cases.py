@@ -21,6 +21,12 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1)  # optimistic lock
     org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="cases")
     org_path = models.CharField(max_length=255)
+    # The case's org and its ancestors, one column per level: "in my jurisdiction" is an
+    # exact match on an indexed column, on SQLite and PostgreSQL alike.
+    j_district = models.CharField(max_length=20, blank=True)
+    j_street = models.CharField(max_length=20, blank=True)
+    j_community = models.CharField(max_length=20, blank=True)
+    j_grid = models.CharField(max_length=20, blank=True)
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
     )
@@ -68,11 +74,15 @@ class Case(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["pending_role", "org_path", "deadline"], name="case_worklist"),
+            models.Index(fields=["pending_role", "j_district", "deadline"], name="case_work_d"),
+            models.Index(fields=["pending_role", "j_street", "deadline"], name="case_work_s"),
+            models.Index(fields=["pending_role", "j_community", "deadline"], name="case_work_c"),
+            models.Index(fields=["pending_role", "j_grid", "deadline"], name="case_work_g"),
+            models.Index(fields=["j_district", "submitted_at"], name="case_district_time"),
+            models.Index(fields=["j_street", "submitted_at"], name="case_street_time"),
             models.Index(fields=["applicant", "-submitted_at"], name="case_applicant"),
             models.Index(fields=["outcome", "deadline"], name="case_open_deadline"),
             models.Index(fields=["matter_code", "state"], name="case_matter_state"),
-            models.Index(fields=["org_path", "submitted_at"], name="case_org_time"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from tongban.store.choices import ApplicantKind, Level
+from tongban.store.choices import LEVELS, ApplicantKind, Level
 
 
 class Org(models.Model):
@@ -39,8 +39,17 @@ class Org(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        expected = LEVELS[len(self.parent.path.split("/"))] if self.parent else LEVELS[0]
+        if self.level != expected:
+            # Depth and level go together (区 → 街道/镇 → 社区/村 → 网格), which lets a case
+            # carry one jurisdiction column per level.
+            raise ValueError(f"{self.name}: 该位置的层级应为 {expected}，而不是 {self.level}")
         self.path = f"{self.parent.path}/{self.code}" if self.parent else self.code
         super().save(*args, **kwargs)
+
+    def jurisdiction(self) -> dict[str, str]:
+        """The j_<level> columns of a case filed here."""
+        return jurisdiction_columns(self.path)
 
     @property
     def division(self) -> str:
@@ -86,3 +95,8 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or str(self.user)
+
+
+def jurisdiction_columns(path: str) -> dict[str, str]:
+    codes = path.split("/")
+    return {f"j_{level}": codes[i] if i < len(codes) else "" for i, level in enumerate(LEVELS)}
