@@ -30,6 +30,18 @@ TREE = {
 }
 
 DISTRICT_ROLES = ["approver", "urban_mgmt", "traffic_police", "head", "supervisor", "dispatcher"]
+ROLE_LABELS = {
+    "approver": "审批负责人",
+    "urban_mgmt": "城管会签人",
+    "traffic_police": "交警会签人",
+    "head": "负责人",
+    "supervisor": "督办员",
+    "dispatcher": "派单员",
+    "clerk": "窗口受理员",
+    "reviewer": "审核员",
+    "mediator": "调解员",
+    "grid_worker": "网格员",
+}
 STREET_ROLES = ["clerk", "reviewer", "head", "mediator"]
 
 
@@ -62,13 +74,13 @@ def build() -> dict[str, list[str]]:
     for (dcode, dname, dpin), streets in TREE.items():
         district = _org(dcode, dname, "district", None)
         for role in DISTRICT_ROLES:
-            u = _user(f"{role}_{dpin}", f"{dname}{role}")
+            u = _user(f"{role}_{dpin}", f"{dname}{ROLE_LABELS[role]}")
             Membership.objects.get_or_create(user=u, org=district, role=role)
             accounts.setdefault(dname, []).append(u.username)
         for (scode, sname, spin), communities in streets.items():
             street = _org(scode, sname, "street", district)
             for role in STREET_ROLES:
-                u = _user(f"{role}_{spin}", f"{sname}{role}")
+                u = _user(f"{role}_{spin}", f"{sname}{ROLE_LABELS[role]}")
                 Membership.objects.get_or_create(user=u, org=street, role=role)
                 accounts.setdefault(sname, []).append(u.username)
             for i, cname in enumerate(communities, 1):
@@ -85,6 +97,30 @@ def build() -> dict[str, list[str]]:
     accounts["居民和企业"] = ["zhangsan", "lisi", "ent_demo"]
     _demo_cases(zhang)
     return accounts
+
+
+def demo_accounts() -> list[tuple[str, str]]:
+    """(username, who they are) for the login page in demo mode."""
+    rows = Profile.objects.filter(user__username__in=_featured()).select_related("user")
+    order = {name: i for i, name in enumerate(_featured())}
+    return sorted(((p.user.username, p.display_name) for p in rows), key=lambda r: order[r[0]])
+
+
+def _featured() -> list[str]:
+    return [
+        "zhangsan",
+        "ent_demo",
+        "clerk_yangchenghu",
+        "reviewer_yangchenghu",
+        "urban_mgmt_xiangcheng",
+        "traffic_police_xiangcheng",
+        "approver_xiangcheng",
+        "head_yangchenghu",
+        "supervisor_xiangcheng",
+        "clerk_yangchenghu1",
+        "clerk_canglang",
+        "lisi",
+    ]
 
 
 def _demo_cases(applicant) -> None:

@@ -1,13 +1,33 @@
 from django.contrib import admin
-from django.http import HttpResponse
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-
-def home(request):
-    return HttpResponse("通办", content_type="text/plain; charset=utf-8")
-
+from tongban.web.api import api
+from tongban.web.views import auth, files, portal, supervise, work
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", portal.home, name="home"),
+    path("healthz", portal.healthz, name="healthz"),
+    path("matters/", portal.matters, name="matters"),
+    path("matters/<slug:code>/", portal.matter, name="matter"),
+    path("matters/<slug:code>/apply/", portal.apply, name="apply"),
+    path("my/", portal.my_cases, name="my_cases"),
+    path("my/cases/<int:case_id>/", portal.my_case, name="my_case"),
+    path("my/cases/<int:case_id>/act/<slug:action>/", portal.my_case_act, name="my_case_act"),
+    path("my/cases/<int:case_id>/rate/", portal.rate, name="rate"),
+    path("work/", work.worklist_view, name="worklist"),
+    path("work/cases/<int:case_id>/", work.case_view, name="work_case"),
+    path("work/cases/<int:case_id>/act/<slug:action>/", work.act_view, name="work_act"),
+    path("work/cases/<int:case_id>/reveal/", work.reveal_view, name="reveal"),
+    path("work/bulk/", work.bulk_accept, name="bulk_accept"),
+    path("work/register/", work.register, name="register"),
+    path("work/register/<slug:code>/", work.register, name="register_matter"),
+    path("files/<int:case_id>/<str:sha>", files.material, name="material"),
+    path("certificates/<str:number>.pdf", files.certificate_pdf, name="certificate_pdf"),
+    path("verify/<str:number>", files.verify, name="verify"),
+    path("accounts/login/", auth.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("supervise/", supervise.dashboard, name="dashboard"),
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,21 @@
+"""Template context: what the navigation needs to know about the user."""
+
+from tongban.store.models import Membership
+
+SUPERVISING_ROLES = {"supervisor", "head"}
+
+
+def nav(request):
+    user = request.user
+    if not user.is_authenticated:
+        return {"nav": {}}
+    roles = set(Membership.objects.filter(user_id=user.pk).values_list("role", flat=True))
+    profile = getattr(user, "profile", None)
+    name = (profile.display_name if profile else "") or user.get_full_name() or user.username
+    return {
+        "nav": {
+            "worker": bool(roles),
+            "supervisor": bool(roles & SUPERVISING_ROLES),
+            "name": name,
+        }
+    }
