@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -84,3 +85,19 @@ def current_version(code: str) -> MatterVersion:
 
 def current_versions() -> list[MatterVersion]:
     return list(MatterVersion.objects.filter(current=True).order_by("category", "code"))
+
+
+@lru_cache(maxsize=1)
+def role_labels() -> dict[str, str]:
+    """Role code → label from the deployment's roles.yaml (for display only)."""
+    from django.conf import settings
+
+    from tongban.engine.errors import CatalogError
+    from tongban.engine.loader import ROLES_FILE, parse_roles
+
+    path = Path(settings.CATALOG_DIR) / ROLES_FILE
+    labels = {"applicant": "申请人", "system": "系统"}
+    with contextlib.suppress(OSError, CatalogError):  # labels fall back to the codes
+        roles = parse_roles(path.read_text("utf-8"), str(path)).roles
+        labels.update({k: r.label for k, r in roles.items()})
+    return labels

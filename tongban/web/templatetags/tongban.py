@@ -24,3 +24,10 @@ def level(code: str) -> str:
 @register.filter
 def applicant_kind(code: str) -> str:
     return {"person": "个人", "enterprise": "企业"}.get(code, "个人或企业")
+
+
+@register.filter
+def role(code: str) -> str:
+    from tongban.services.catalog import role_labels
+
+    return role_labels().get(code, code)
