@@ -1,11 +1,13 @@
 """tongban case submit|act|show|list — run cases without the web."""
 
 import json
+from pathlib import Path
 
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from tongban.cli.base import TongbanCommand, read_json
-from tongban.services import cases, timeline
+from tongban.services import cases, timeline, uploads
 from tongban.services.context import user_by_name
 
 
@@ -20,6 +22,13 @@ class Command(TongbanCommand):
         p.add_argument("--key", help="幂等键：重复提交返回同一办件")
         p.add_argument("--org", help="所属社区/街道代码（默认：申请人所在社区）")
         p.add_argument("--for", dest="for_user", metavar="USER", help="窗口代办：替该用户提交")
+        p.add_argument(
+            "--file",
+            action="append",
+            default=[],
+            metavar="MATERIAL=PATH",
+            help="上传材料，如 --file site_plan=plan.pdf（可重复）",
+        )
         p = sub.add_parser("act", help="办理：执行一个动作")
         p.add_argument("case", type=int)
         p.add_argument("action")
@@ -36,11 +45,29 @@ class Command(TongbanCommand):
         p.add_argument("--matter")
         p.add_argument("--open", action="store_true")
 
-    def do_submit(self, matter, data, as_user, key, org, for_user, **_):
+    def do_submit(self, matter, data, as_user, key, org, for_user, file, **_):
         user = user_by_name(as_user)
         on_behalf = user_by_name(for_user) if for_user else None
+        payload = read_json(data)
+        # Materials: references already uploaded (in "_materials") and files given now.
+        materials = payload.pop("_materials", None) or {}
+        for item in file:
+            key_, _, path = item.partition("=")
+            if not key_ or not path:
+                raise CommandError(f"--file 应写成 材料代码=文件路径，而不是 {item}")
+            try:
+                content = Path(path).read_bytes()
+            except OSError as exc:
+                raise CommandError(f"无法读取 {path}：{exc.strerror}") from None
+            materials.setdefault(key_, []).append(uploads.store(content, Path(path).name, user))
         case = cases.submit(
-            matter, user, read_json(data), idempotency_key=key, org_code=org, on_behalf_of=on_behalf
+            matter,
+            user,
+            payload,
+            idempotency_key=key,
+            org_code=org,
+            on_behalf_of=on_behalf,
+            materials=materials,
         )
         self.stdout.write(f"{case.pk}")
         self.stderr.write(f"办件 {case.pk} 已提交，当前环节：{timeline.state_label(case)}")
