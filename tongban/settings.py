@@ -105,7 +105,8 @@ def _database() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-        config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+        # One file per test run, so two runs on one machine never share a database.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     elif config["ENGINE"] == "django.db.backends.postgresql":
         options = config.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", 5)
@@ -165,3 +166,22 @@ LOGGING = {
     "loggers": {"tongban": {"handlers": ["console"], "level": "INFO"}},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Certificates (电子证照): Ed25519 signing keys and the CJK font for the PDF.
+# TONGBAN_CERT_KEYS         key_id:base64-private-key,...  The first key signs; the others are
+#                           retired keys kept so the certificates they signed still verify.
+#                           Rotate by putting a new key first. `tongban cert keygen` prints one.
+# TONGBAN_CERT_PUBLIC_KEYS  key_id:base64-public-key,...   Verify-only keys (offline checks,
+#                           keys whose private half is destroyed).
+# Without TONGBAN_CERT_KEYS, development (TONGBAN_DEBUG=1), demo mode (TONGBAN_DEMO=1) and the
+# test suite sign with a key derived from SECRET_KEY — development only; `tongban check` warns.
+# Anywhere else issuing a certificate fails until keys are set (never an unsigned one).
+# TONGBAN_CJK_FONT          Noto Sans CJK font file (Debian: apt-get install fonts-noto-cjk).
+TONGBAN_CERT_KEYS = os.environ.get("TONGBAN_CERT_KEYS", "").strip()
+TONGBAN_CERT_PUBLIC_KEYS = os.environ.get("TONGBAN_CERT_PUBLIC_KEYS", "").strip()
+TONGBAN_CERT_DEV_KEY = (
+    DEBUG or DEMO or os.environ.get("DJANGO_SETTINGS_MODULE") == "tongban.settings_test"
+)
+TONGBAN_CJK_FONT = os.environ.get(
+    "TONGBAN_CJK_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+)
