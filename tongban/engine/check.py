@@ -35,6 +35,10 @@ class _Checker:
         self.problems: list[Problem] = []
         self.states = spec.workflow.states
         self.field_keys = {f.key for f in spec.fields}
+        # computed values can be used in conditions and certificates like fields
+        self.computed_keys = {c.key for c in spec.computed} | {
+            f"{c.key}_failed" for c in spec.computed if c.rule == "limits"
+        }
 
     def add(self, path: tuple, message: str) -> None:
         self.problems.append(self.source.problem(path, message))
@@ -51,13 +55,15 @@ class _Checker:
         self.add(path, f"未知的角色 '{role}'{_hint(role, self.roles)}；角色须在 roles.yaml 中定义")
 
     def field_ref(self, key: str, path: tuple, *, extra: set[str] = frozenset()) -> bool:
-        if key in self.field_keys or key in extra:
+        if key in self.field_keys or key in extra or key in self.computed_keys:
             return True
         self.add(path, f"未知的字段 '{key}'{_hint(key, self.field_keys | extra)}")
         return False
 
     def run(self) -> list[Problem]:
         self.fields(self.spec.fields, ("fields",))
+        self.computed()
+        self.reminders()
         self.materials()
         self.workflow()
         self.outputs()
@@ -74,6 +80,54 @@ class _Checker:
                 self.add((*path, i, "material"), f"未知的材料 '{f.material}'")
             if f.type == "table":
                 self.fields(f.fields, (*path, i, "fields"))
+
+    def _table(self, key: str, path: tuple):
+        f = self.spec.field(key)
+        if f is None or f.type != "table":
+            self.add(path, f"'{key}' 不是表格字段（type: table）")
+            return None
+        return f
+
+    def _column(
+        self, table, column: str | None, path: tuple, types: set[str] | None = None
+    ) -> None:
+        if column is None:
+            self.add(path[:-1], f"缺少 {path[-1]}")
+            return
+        sub = next((s for s in table.fields if s.key == column), None)
+        if sub is None:
+            self.add(path, f"表格 '{table.key}' 没有列 '{column}'")
+        elif types and sub.type not in types:
+            self.add(path, f"列 '{column}' 应为 {'、'.join(sorted(types))} 类型")
+
+    def computed(self) -> None:
+        for i, c in enumerate(self.spec.computed):
+            path = ("computed", i)
+            if c.key in self.field_keys:
+                self.add((*path, "key"), f"计算值 '{c.key}' 与字段同名")
+            table = self._table(c.table, (*path, "table"))
+            if table is None:
+                continue
+            if c.rule in ("limits", "sum"):
+                self._column(table, c.value, (*path, "value"), {"number"})
+            if c.rule == "limits":
+                self._column(table, c.limit, (*path, "limit"), {"number"})
+                self._column(table, c.op, (*path, "op"), {"choice", "text"})
+                if c.label_column:
+                    self._column(table, c.label_column, (*path, "label_column"))
+
+    def reminders(self) -> None:
+        for i, r in enumerate(self.spec.outputs.reminders):
+            path = ("outputs", "reminders", i)
+            table = self._table(r.table, (*path, "table"))
+            if table is not None:
+                self._column(table, r.date_field, (*path, "date_field"), {"date"})
+                self._column(table, r.done_field, (*path, "done_field"), {"boolean"})
+            for j, s in enumerate(r.while_in):
+                self.state_ref(s, (*path, "while_in", j))
+            for j, who in enumerate(r.notify):
+                if who not in ("applicant", "handler"):
+                    self.role_ref(who, (*path, "notify", j))
 
     def materials(self) -> None:
         seen: set[str] = set()
@@ -142,7 +196,7 @@ class _Checker:
                 self.add(apath, "请写明 by（哪些角色可以执行）")
             targets = [act.to] if act.to else list(act.back_to or ())
             outgoing[src].extend(t for t in targets if t in self.states)
-            if act.kind in {"transfer", "extend"}:
+            if act.kind in {"transfer", "extend", "note"}:
                 outgoing[src].append(src)
         if act.to:
             self.state_ref(act.to, (*apath, "to"))

@@ -29,9 +29,11 @@ from tongban.engine.schema_base import (  # noqa: F401 (re-exported: the catalog
 )
 from tongban.engine.schema_outputs import (  # noqa: F401
     CertificateSpec,
+    ComputedSpec,
     FollowupSpec,
     NumberingSpec,
     OutputsSpec,
+    ReminderSpec,
     SpawnSpec,
     ValiditySpec,
 )
@@ -75,14 +77,15 @@ class ActionSpec(Spec):
     (`back_to`, 退回). kind sign: one signature in a countersign state; the case moves to
     `to` when the state's sign rule is met. kind transfer: hand the case to another handler
     with the state's role (转交). kind extend: push this step's deadline by at most
-    `max_extension`, before it passes (延期).
+    `max_extension`, before it passes (延期). kind note: record something (a mediation
+    session, an on-site check, a payment) without changing the step.
     """
 
     label: str = Field(min_length=1)
     from_: tuple[str, ...] = Field(alias="from", min_length=1)
     to: str | None = None
     back_to: tuple[str, ...] | None = None
-    kind: Literal["move", "sign", "transfer", "extend"] = "move"
+    kind: Literal["move", "sign", "transfer", "extend", "note"] = "move"
     by: tuple[str, ...] | None = None  # default: the role of the state it is taken from
     comment: Literal["required", "optional", "none"] = "optional"
     when: Condition | None = None
@@ -136,6 +139,7 @@ class MatterSpec(Spec):
     fields: tuple[FieldSpec, ...] = ()
     materials: tuple[MaterialSpec, ...] = ()
     workflow: WorkflowSpec
+    computed: tuple[ComputedSpec, ...] = ()
     outputs: OutputsSpec = OutputsSpec()
     keywords: tuple[str, ...] = ()
     staff_may_file: bool = True  # window clerks may register it for a walk-in (窗口代办)
@@ -158,5 +162,3 @@ class RolesFile(Spec):
 
     format: Literal[1] = FORMAT_VERSION
     roles: dict[Annotated[str, Field(pattern=KEY_RE)], RoleSpec]
-
-

@@ -57,7 +57,42 @@ class SpawnSpec(Spec):
     when: Condition | None = None
 
 
+class ReminderSpec(Spec):
+    """Reminders for dated rows of a table, e.g. instalments of a payment plan: a row whose
+    date has passed and that is not marked done reminds `notify` once."""
+
+    key: Annotated[str, Field(pattern=KEY_RE)]
+    name: str
+    table: str
+    date_field: str
+    done_field: str
+    while_in: tuple[str, ...] = Field(min_length=1)
+    notify: tuple[str, ...] = ("applicant", "handler")  # applicant, handler, or a role code
+
+
+class ComputedSpec(Spec):
+    """A value the engine computes from what was entered; it can never be typed in.
+
+    rule `limits`: each row of `table` compares its `value` column with its `limit` column
+    using the operator in its `op` column (≤ < ≥ > =); all within → `pass_label`, else
+    `fail_label` (and `<key>_failed` lists the rows' `label` column values that failed).
+    rule `sum`: the sum of the `value` column. rule `count`: the number of rows.
+    """
+
+    key: Annotated[str, Field(pattern=KEY_RE)]
+    label: str
+    rule: Literal["limits", "sum", "count"]
+    table: str
+    value: str | None = None
+    limit: str | None = None
+    op: str | None = None
+    label_column: str | None = None
+    pass_label: str = "合格"
+    fail_label: str = "不合格"
+
+
 class OutputsSpec(Spec):
     certificates: tuple[CertificateSpec, ...] = ()
     followups: tuple[FollowupSpec, ...] = ()
     spawn: tuple[SpawnSpec, ...] = ()
+    reminders: tuple[ReminderSpec, ...] = ()

@@ -13,6 +13,7 @@ from typing import Any
 
 from tongban.engine import errors as E
 from tongban.engine.calendar import Duration, WorkCalendar
+from tongban.engine.computed import compute
 from tongban.engine.conditions import evaluate
 from tongban.engine.errors import Refusal
 from tongban.engine.fields import validate_fields
@@ -176,6 +177,7 @@ def submit(
     `applicant_id` differs from the actor when a window clerk files for a walk-in (代办).
     """
     data, errs = validate_fields(spec.fields, raw)
+    data = compute(spec.computed, data)
     files, file_errs = validate_materials(spec.materials, materials)
     errs.update(file_errs)
     if errs:
@@ -302,7 +304,7 @@ def act(
     errs.update(file_errs)
     if errs:
         raise Refusal(E.INVALID_INPUT, "填写内容有误，请按提示修改", errs)
-    data = {**case.data, **{k: new for k, (_, new) in edits.items()}}
+    data = compute(spec.computed, {**case.data, **{k: new for k, (_, new) in edits.items()}})
     if action.when is not None and not evaluate(action.when, {**data, **inputs}, actor.role_codes):
         raise Refusal(E.CONDITION_FAILED, f"当前不满足「{action.label}」的条件")
     payload: dict[str, Any] = {}
@@ -313,7 +315,13 @@ def act(
     if files is not None:
         payload["materials"] = files
     updated = replace(case, data=data, materials=files if files is not None else case.materials)
-    handler = {"move": _move, "sign": _sign, "transfer": _transfer, "extend": _extend}[action.kind]
+    handler = {
+        "move": _move,
+        "sign": _sign,
+        "transfer": _transfer,
+        "extend": _extend,
+        "note": _note,
+    }[action.kind]
     return handler(spec, updated, actor, name, action, inp, comment, payload, now, cal)
 
 
@@ -416,6 +424,11 @@ def _extend(spec, case, actor, name, action, inp, comment, payload, now, cal) ->
     new = replace(case, deadline=deadline, extensions=case.extensions + 1)
     event = EventDraft("extended", case.state, case.state, actor.user_id, name, comment, payload)
     return Outcome(new, (event,), ())
+
+
+def _note(spec, case, actor, name, action, inp, comment, payload, now, cal) -> Outcome:
+    event = EventDraft("noted", case.state, case.state, actor.user_id, name, comment, payload)
+    return Outcome(case, (event,), ())
 
 
 def sweep(spec: MatterSpec, case: CaseState, now: datetime) -> Outcome | None:
