@@ -272,6 +272,11 @@ def allowed_actions(spec: MatterSpec, case: CaseState, actor: Actor) -> list[str
     return result
 
 
+def _unsigned_sign_roles(st: StateSpec, case: CaseState) -> list[str]:
+    signed = {role for role, _ in case.signatures}
+    return [r for r in st.sign.roles if r not in signed]
+
+
 def _unsigned_roles(spec: MatterSpec, case: CaseState, actor: Actor) -> list[str]:
     st = spec.state(case.state)
     signed = {role for role, _ in case.signatures}
@@ -410,10 +415,12 @@ def _extend(spec, case, actor, name, action, inp, comment, payload, now, cal) ->
     if action.max_times and case.extensions >= action.max_times:
         raise Refusal(E.NOT_ALLOWED_IN_STATE, f"本环节最多延期 {action.max_times} 次")
     ext = inp.extension or action.max_extension
-    if ext.unit != action.max_extension.unit or ext.amount > action.max_extension.amount:
+    deadline = cal.add(case.deadline, duration(ext))
+    # Compare what the extension does, not its numbers: 4 working hours is within 3
+    # working days even though the units differ.
+    if deadline > cal.add(case.deadline, duration(action.max_extension)):
         limit = duration(action.max_extension).label_zh()
         raise Refusal(E.INVALID_INPUT, f"延期不能超过{limit}", {"extension": f"最多{limit}"})
-    deadline = cal.add(case.deadline, duration(ext))
     payload.update(
         {
             "extension": duration(ext).label_zh(),
@@ -439,7 +446,10 @@ def sweep(spec: MatterSpec, case: CaseState, now: datetime) -> Outcome | None:
     new = replace(case, overdue=True)
     payload = {"deadline": case.deadline, "escalate_to": st.escalate_to}
     event = EventDraft("overdue", case.state, case.state, SYSTEM_ACTOR.user_id, payload=payload)
-    effects = [Effect("notify", "overdue", {"to": "handler", "state": case.state, "role": st.role})]
+    effects = [
+        Effect("notify", "overdue", {"to": "handler", "state": case.state, "role": role})
+        for role in (_unsigned_sign_roles(st, case) if st.sign else (st.role,))
+    ]
     if st.escalate_to:
         effects.append(Effect("notify", "escalated", {"to": "role", "role": st.escalate_to}))
     return Outcome(new, (event,), tuple(effects))

@@ -107,7 +107,10 @@ def _append(lines: list[str]) -> None:
 
 
 def run_once(now: datetime | None = None) -> tuple[int, int]:
-    return sweep(now), deliver(now=now)
+    from tongban.services import followups
+
+    swept = sweep(now) + followups.sweep_reports(now) + followups.sweep_reminders(now)
+    return swept, deliver(now=now)
 
 
 def run(interval: float = 2.0, stop_after: float | None = None) -> None:

@@ -30,6 +30,9 @@ class EventKind(models.TextChoices):
     OVERDUE = "overdue", "超期"
     ESCALATED = "escalated", "督办"
     REPORTED = "reported", "报告"
+    REPORT_MISSED = "report_missed", "报告逾期"
+    REMINDED = "reminded", "到期提醒"
+    NOTED = "noted", "记录"
     CERTIFICATE = "certificate", "发证"
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("my/cases/<int:case_id>/", portal.my_case, name="my_case"),
     path("my/cases/<int:case_id>/act/<slug:action>/", portal.my_case_act, name="my_case_act"),
     path("my/cases/<int:case_id>/rate/", portal.rate, name="rate"),
+    path("my/cases/<int:case_id>/report/<slug:key>/", portal.report, name="report"),
     path("work/", work.worklist_view, name="worklist"),
     path("work/cases/<int:case_id>/", work.case_view, name="work_case"),
     path("work/cases/<int:case_id>/act/<slug:action>/", work.act_view, name="work_act"),
@@ -28,6 +29,9 @@ urlpatterns = [
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("supervise/", supervise.dashboard, name="dashboard"),
+    path("supervise/overdue/", supervise.overdue, name="supervise_overdue"),
+    path("supervise/cases/<int:case_id>/escalate/", supervise.escalate, name="supervise_escalate"),
+    path("supervise/export.xlsx", supervise.export, name="supervise_export"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

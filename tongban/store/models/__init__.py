@@ -2,6 +2,7 @@
 
 from tongban.store.models.cases import Case, Certificate, Counter, Event
 from tongban.store.models.catalog import CalendarYear, Holiday, MatterVersion
+from tongban.store.models.followups import FollowupReport, Reminder
 from tongban.store.models.messaging import Delivery, Outbox
 from tongban.store.models.org import Membership, Org, Profile
 from tongban.store.models.portal import (
@@ -14,6 +15,8 @@ from tongban.store.models.portal import (
 )
 
 __all__ = [
+    "FollowupReport",
+    "Reminder",
     "ApiToken",
     "Draft",
     "LoginAttempt",

@@ -145,7 +145,30 @@ def _case_context(request, case, values=None, errors=None, message=""):
         "can_rate": not case.is_open and case.outcome != "withdrawn",
         "levels": portal.RATING_LABELS.items(),
         "message": message,
+        "followups": _followups(case, spec),
     }
+
+
+def _followups(case, spec):
+    """Report forms for the periods now open, and the reports filed so far."""
+    out = []
+    for fu in spec.outputs.followups:
+        if case.state not in fu.while_in:
+            continue
+        from tongban.services.followups import current_period
+
+        index, begin, end = current_period(case, fu.key)
+        filed = case.reports.filter(key=fu.key, period=index, missed=False).exists()
+        out.append(
+            {
+                "spec": fu,
+                "period": index + 1,
+                "due": end,
+                "filed": filed,
+                "fields": formdata.describe(fu.fields, {}, {}, f"r-{fu.key}-"),
+            }
+        )
+    return out
 
 
 @login_required
@@ -175,6 +198,27 @@ def my_case_act(request, case_id, action):
         ctx = _case_context(request, case, data, exc.fields, exc.message)
         return render(request, "portal/my_case.html", ctx, status=exc.status)
     messages.success(request, f"已{act.label if act else action}")
+    return redirect("my_case", case_id=case.pk)
+
+
+@login_required
+@require_POST
+@service_page
+def report(request, case_id, key):
+    from tongban.services.followups import submit_report
+
+    case = cases.get_case(case_id, request.user)
+    spec = catalog.spec_of(case.matter)
+    fu = next((f for f in spec.outputs.followups if f.key == key), None)
+    raw = formdata.read(fu.fields, request.POST, f"r-{key}-") if fu else {}
+    try:
+        submit_report(case.pk, request.user, key, raw)
+    except ServiceError as exc:
+        messages.error(
+            request, exc.message + ("：" + "；".join(exc.fields.values()) if exc.fields else "")
+        )
+    else:
+        messages.success(request, f"已提交{fu.name}")
     return redirect("my_case", case_id=case.pk)
 
 
