@@ -6,7 +6,10 @@ statistics bureau's 9- and 12-digit codes.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from tongban.services import calendar, catalog
@@ -29,7 +32,23 @@ TREE = {
     },
 }
 
-DISTRICT_ROLES = ["approver", "urban_mgmt", "traffic_police", "head", "supervisor", "dispatcher"]
+DISTRICT_ROLES = [
+    "approver",
+    "urban_mgmt",
+    "traffic_police",
+    "head",
+    "supervisor",
+    "dispatcher",
+    "agri_approver",
+    "freight_reviewer",
+    "sampler",
+    "inspector",
+    "market_enforcer",
+    "birth_registrar",
+    "social_security_officer",
+    "medical_insurance_officer",
+    "dept_handler",
+]
 ROLE_LABELS = {
     "approver": "审批负责人",
     "urban_mgmt": "城管会签人",
@@ -41,16 +60,47 @@ ROLE_LABELS = {
     "reviewer": "审核员",
     "mediator": "调解员",
     "grid_worker": "网格员",
+    "agri_approver": "农业农村局审批人",
+    "freight_reviewer": "货运报备审核员",
+    "sampler": "市场监管抽样员",
+    "inspector": "检验审核员",
+    "market_enforcer": "市场监管执法员",
+    "birth_registrar": "医院出生医学证明签发人",
+    "social_security_officer": "人社局社保经办人",
+    "medical_insurance_officer": "医保局经办人",
+    "dept_handler": "职能部门承办人",
+    "econ_officer": "经济发展办",
+    "resumption_reviewer": "复工审核员",
+    "disability_worker": "残联专干",
+    "vaccination_officer": "社区卫生服务中心接种人员",
+    "hukou_officer": "派出所户籍民警",
+    "supplies_officer": "防疫物资管理员",
 }
-STREET_ROLES = ["clerk", "reviewer", "head", "mediator"]
+STREET_ROLES = [
+    "clerk",
+    "reviewer",
+    "head",
+    "mediator",
+    "econ_officer",
+    "resumption_reviewer",
+    "disability_worker",
+    "vaccination_officer",
+    "hukou_officer",
+    "supplies_officer",
+]
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    # Hashing is deliberately slow; every demo account shares one password, so hash once.
+    return make_password(DEMO_PASSWORD)
 
 
 def _user(username: str, name: str, kind: str = "staff", home: Org | None = None):
     User = get_user_model()
-    user, created = User.objects.get_or_create(username=username, defaults={"first_name": name})
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"first_name": name, "password": _password_hash()}
+    )
     Profile.objects.update_or_create(
         user=user, defaults={"kind": kind, "display_name": name, "home_org": home}
     )

@@ -118,7 +118,9 @@ def _recipient(case: Case, payload: dict) -> str:
         return f"user:{payload['user_id']}"
     if to == "handler" and case.handler_id:
         return f"user:{case.handler_id}"
-    return f"role:{payload.get('role') or case.pending_role}@{case.org_path}"
+    # A role message goes to that role at the org the sender names (e.g. the street where
+    # the pending step sits), by default the case's own org.
+    return f"role:{payload.get('role') or case.pending_role}@{payload.get('org_path') or case.org_path}"
 
 
 def outbox_rows(

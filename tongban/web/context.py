@@ -1,8 +1,7 @@
 """Template context: what the navigation needs to know about the user."""
 
+from tongban.services.stats import SUPERVISING_ROLES
 from tongban.store.models import Membership
-
-SUPERVISING_ROLES = {"supervisor", "head"}
 
 
 def nav(request):
