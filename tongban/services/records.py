@@ -120,7 +120,8 @@ def _recipient(case: Case, payload: dict) -> str:
         return f"user:{case.handler_id}"
     # A role message goes to that role at the org the sender names (e.g. the street where
     # the pending step sits), by default the case's own org.
-    return f"role:{payload.get('role') or case.pending_role}@{payload.get('org_path') or case.org_path}"
+    role = payload.get("role") or case.pending_role
+    return f"role:{role}@{payload.get('org_path') or case.org_path}"
 
 
 def outbox_rows(

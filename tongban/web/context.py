@@ -14,7 +14,7 @@ def nav(request):
     return {
         "nav": {
             "worker": bool(roles),
-            "supervisor": bool(roles & SUPERVISING_ROLES),
+            "supervisor": bool(roles & set(SUPERVISING_ROLES)),
             "name": name,
         }
     }
