@@ -146,6 +146,9 @@ def build() -> dict[str, list[str]]:
     _user("ent_demo", "苏州阳澄湖农产品有限公司", "enterprise", first_community)
     accounts["居民和企业"] = ["zhangsan", "lisi", "ent_demo"]
     _demo_cases(zhang)
+    from tongban.services.demo_packs import build_all
+
+    build_all()
     return accounts
 
 

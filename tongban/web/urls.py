@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from tongban.web.api import api
 from tongban.web.views import auth, files, portal, supervise, work
@@ -33,5 +33,6 @@ urlpatterns = [
     path("supervise/cases/<int:case_id>/escalate/", supervise.escalate, name="supervise_escalate"),
     path("supervise/export.xlsx", supervise.export, name="supervise_export"),
     path("api/", api.urls),
+    path("reports/", include("tongban.web.urls_reports")),
     path("admin/", admin.site.urls),
 ]
