@@ -62,7 +62,9 @@ def test_apply_correct_approve_download_rate(open_page, screens, tmp_path):
     case_id = int(re.search(r"/my/cases/(\d+)/", phone.url).group(1))
     screens.shot(phone, "submitted")
 
-    staff_act(open_page, "clerk_yangchenghu", case_id, "退回补正", screens, comment="请核实占用面积")
+    staff_act(
+        open_page, "clerk_yangchenghu", case_id, "退回补正", screens, comment="请核实占用面积"
+    )
     phone.reload()
     assert phone.get_by_text("工作人员意见：请核实占用面积").is_visible()
     phone.get_by_label("占用面积").fill("25")

@@ -26,6 +26,7 @@ import yaml
 from tests.engine.conftest import (
     GOLDEN,
     ROAD_APPLICATION,
+    ROAD_MATERIALS,
     ROAD_YAML,
     SH,
     STREET_A,
@@ -77,7 +78,9 @@ def _when(dt: datetime | None) -> str | None:
     if dt is None:
         return None
     local = dt.astimezone(SH)
-    return local.strftime("%Y-%m-%d %H:%M" + (":%S.%f" if local.second or local.microsecond else ""))
+    return local.strftime(
+        "%Y-%m-%d %H:%M" + (":%S.%f" if local.second or local.microsecond else "")
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -104,6 +107,8 @@ class Tracer:
         out = _plain(payload)
         if "assignee" in out:
             out["assignee"] = self.who(out["assignee"])
+        if "user_id" in out:
+            out["user_id"] = self.who(out["user_id"])
         if "signatures" in out:
             out["signatures"] = [[role, self.who(uid)] for role, uid in out["signatures"]]
         return out
@@ -139,13 +144,24 @@ class Tracer:
                 for e in out.events
             ],
             "effects": [
-                {"kind": f.kind, "key": f.key, **_plain(f.payload)} for f in out.effects
+                {"kind": f.kind, "key": f.key, **self.payload(f.payload)} for f in out.effects
             ],
             "case": self.case(out.state),
         }
 
 
 # -- running a script ----------------------------------------------------------------------
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`base` with the script's changes applied; a change to null removes the key."""
+    out = dict(base)
+    for key, value in (changes or {}).items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 def run_script(script: dict, matters, cast, cal) -> list[dict]:
@@ -171,12 +187,9 @@ def run_script(script: dict, matters, cast, cal) -> list[dict]:
             elif "submit" in step:
                 actor = cast[step["actor"]]
                 entry.update(actor=step["actor"], do="submit")
-                raw = dict(applications[step["submit"]])
-                for key, value in (step.get("data") or {}).items():
-                    if value is None:
-                        raw.pop(key, None)
-                    else:
-                        raw[key] = value
+                application = applications[step["submit"]]
+                raw = _merged(application["data"], step.get("data"))
+                files = _merged(application.get("materials") or {}, step.get("materials"))
                 behalf = step.get("on_behalf_of")
                 out = submit(
                     spec,
@@ -186,12 +199,13 @@ def run_script(script: dict, matters, cast, cal) -> list[dict]:
                     now,
                     cal,
                     applicant_id=cast[behalf].user_id if behalf else None,
+                    materials=files,
                 )
             else:
                 actor = cast[step["actor"]]
                 name = step["action"]
                 entry.update(actor=step["actor"], do=name)
-                before = allowed_actions(spec, case, actor)
+                before = allowed_actions(spec, case, actor) if case is not None else []
                 ext = step.get("extension")
                 inp = ActionInput(
                     comment=step.get("comment", ""),
@@ -199,6 +213,7 @@ def run_script(script: dict, matters, cast, cal) -> list[dict]:
                     target=step.get("target"),
                     assignee=cast[step["assignee"]] if "assignee" in step else None,
                     extension=DurationSpec(**ext) if ext else None,
+                    materials=step.get("materials"),
                 )
                 out = act(spec, case, actor, name, inp, now, cal)
                 # Invariant beside the golden comparison: what was done had been offered.
@@ -217,9 +232,7 @@ def run_script(script: dict, matters, cast, cal) -> list[dict]:
 
 
 def _dump(trace: list[dict]) -> str:
-    return yaml.dump(
-        trace, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100
-    )
+    return yaml.dump(trace, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)
 
 
 @pytest.mark.parametrize("script_path", SCRIPTS, ids=lambda p: p.name.split(".")[0])
@@ -287,7 +300,9 @@ MONDAY_9 = at("2026-03-02 09:00")
 
 
 def _submitted(road, cal, data=ROAD_APPLICATION) -> CaseState:
-    return submit(road.spec, APPLICANT, data, STREET_A, MONDAY_9, cal).state
+    return submit(
+        road.spec, APPLICANT, data, STREET_A, MONDAY_9, cal, materials=ROAD_MATERIALS
+    ).state
 
 
 def test_allowed_actions_per_actor_in_the_first_step(road, cal):
@@ -300,7 +315,16 @@ def test_allowed_actions_per_actor_in_the_first_step(road, cal):
 
 
 def test_clerk_filing_for_a_walk_in_makes_the_walk_in_the_applicant(road, cal):
-    out = submit(road.spec, CLERK_A, ROAD_APPLICATION, STREET_A, MONDAY_9, cal, applicant_id=1001)
+    out = submit(
+        road.spec,
+        CLERK_A,
+        ROAD_APPLICATION,
+        STREET_A,
+        MONDAY_9,
+        cal,
+        applicant_id=1001,
+        materials=ROAD_MATERIALS,
+    )
     assert out.state.applicant_id == 1001
     assert out.events[0].actor_id == 2001
     assert out.events[0].payload["on_behalf_of"] == 1001
@@ -390,19 +414,12 @@ workflow:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a resubmit edit that blanks an optional field is silently dropped "
-    "(workflow._edits keeps only non-None clean values), so the old value stays",
-)
 def test_resubmit_can_clear_an_optional_field(cal):
     spec = parse_matter(_EDITABLE, "edit_demo.yaml").spec
     raw = {"applicant_name": "张三", "fax": "0512-1234567"}
     case = submit(spec, APPLICANT, raw, STREET_A, MONDAY_9, cal).state
     corr = act(spec, case, CLERK_A, "request_correction", ActionInput(), MONDAY_9, cal).state
-    out = act(
-        spec, corr, APPLICANT, "resubmit", ActionInput(data={"fax": ""}), MONDAY_9, cal
-    )
+    out = act(spec, corr, APPLICANT, "resubmit", ActionInput(data={"fax": ""}), MONDAY_9, cal)
     assert "fax" not in out.state.data or out.state.data["fax"] in (None, "")
 
 
@@ -440,11 +457,6 @@ def test_condition_on_an_action_input_is_checked_against_the_input(cal):
     assert out.events[0].payload["inputs"] == {"site_ok": True}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: allowed_actions evaluates `when` on the case data alone, so an action whose "
-    "condition is on its own inputs is never offered, though act() accepts it",
-)
 def test_action_conditioned_on_its_inputs_is_offered(cal):
     spec = parse_matter(_INPUT_CONDITION, "site_check.yaml").spec
     grid = staff(2401, ("grid_worker", STREET_A, "street"))
@@ -459,3 +471,36 @@ def test_a_case_in_an_unknown_state_is_refused_not_crashed(road, cal):
         act(road.spec, case, CLERK_A, "accept", ActionInput(), MONDAY_9, cal)
     assert exc.value.code == E.NOT_ALLOWED_IN_STATE
     assert sweep(road.spec, case, at("2026-04-01 09:00")) is None
+
+
+def _in_review(road, cal) -> CaseState:
+    case = _submitted(road, cal)
+    return act(road.spec, case, CLERK_A, "accept", ActionInput(), at("2026-03-02 10:00"), cal).state
+
+
+def test_extension_of_less_than_the_maximum_moves_the_deadline_by_that_much(road, cal):
+    review = _in_review(road, cal)
+    assert review.deadline == at("2026-03-04 17:30")
+    inp = ActionInput("需现场核实", extension=DurationSpec(working_days=2))
+    out = act(road.spec, review, REVIEWER_A, "extend", inp, at("2026-03-03 09:00"), cal)
+    assert out.state.deadline == at("2026-03-06 17:30")
+    assert out.events[0].payload["extension"] == "2个工作日"
+
+
+def test_extension_in_hours_within_the_maximum_is_granted(road, cal):
+    review = _in_review(road, cal)
+    inp = ActionInput("需现场核实", extension=DurationSpec(working_hours=4))
+    out = act(road.spec, review, REVIEWER_A, "extend", inp, at("2026-03-03 09:00"), cal)
+    assert out.state.deadline == at("2026-03-05 12:30")
+
+
+def test_overdue_notice_in_a_countersign_step_names_who_must_still_sign(road, cal):
+    review = _in_review(road, cal)
+    cosign = act(
+        road.spec, review, REVIEWER_A, "pass_review", ActionInput(), at("2026-03-02 11:00"), cal
+    ).state
+    urban = staff(2301, ("urban_mgmt", "320507", "district"))
+    signed = act(road.spec, cosign, urban, "cosign", ActionInput(), at("2026-03-03 09:00"), cal)
+    out = sweep(road.spec, signed.state, at("2026-03-04 09:00"))
+    assert out is not None
+    assert [(e.key, e.payload.get("role")) for e in out.effects] == [("overdue", "traffic_police")]

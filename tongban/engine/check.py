@@ -50,9 +50,13 @@ class _Checker:
         return False
 
     def role_ref(self, role: str, path: tuple) -> None:
-        if role in {APPLICANT, SYSTEM} or self.roles is None or role in self.roles:
+        if role == SYSTEM:
+            self.add(path, "system 是系统内置身份，不能办理环节或执行动作")
             return
-        self.add(path, f"未知的角色 '{role}'{_hint(role, self.roles)}；角色须在 roles.yaml 中定义")
+        if role == APPLICANT or self.roles is None or role in self.roles:
+            return
+        hint = _hint(role, {*self.roles, APPLICANT})
+        self.add(path, f"未知的角色 '{role}'{hint}；角色须在 roles.yaml 中定义")
 
     def field_ref(self, key: str, path: tuple, *, extra: set[str] = frozenset()) -> bool:
         if key in self.field_keys or key in extra or key in self.computed_keys:
@@ -165,11 +169,12 @@ class _Checker:
             if not st.final and not st.role and not st.sign:
                 self.add(spath, "非终态环节需要 role（由谁办理）或 sign（会签/或签）")
         outgoing: dict[str, list[str]] = {s: [] for s in self.states}
+        self.leaves: dict[str, int] = {}
         for name, act in wf.actions.items():
             apath = (*base, "actions", name)
             self.action(name, act, apath, outgoing)
         for name, st in self.states.items():
-            if not st.final and not outgoing.get(name):
+            if not st.final and not self.leaves.get(name):
                 self.add(
                     (*base, "states", name), f"环节 '{name}' 没有任何可执行的动作，案件会停在这里"
                 )
@@ -194,10 +199,13 @@ class _Checker:
                 self.add((*apath, "from", i), f"环节 '{src}' 没有时限，无法延期")
             if act.by is None and not (st.role or st.sign):
                 self.add(apath, "请写明 by（哪些角色可以执行）")
-            targets = [act.to] if act.to else list(act.back_to or ())
-            outgoing[src].extend(t for t in targets if t in self.states)
-            if act.kind in {"transfer", "extend", "note"}:
-                outgoing[src].append(src)
+            # Only `to` leads somewhere new; `back_to` returns to steps already visited, and
+            # transfer/extend/note stay put, so neither enters nor leaves a step.
+            if act.to in self.states:
+                outgoing[src].append(act.to)
+            self.leaves.setdefault(src, 0)
+            if act.to or act.back_to:
+                self.leaves[src] += 1
         if act.to:
             self.state_ref(act.to, (*apath, "to"))
         for i, t in enumerate(act.back_to or ()):
@@ -231,8 +239,19 @@ class _Checker:
             if name not in seen:
                 self.add(("workflow", "states", name), f"环节 '{name}' 从起始环节无法到达")
 
+    def unique_keys(self, items, path: tuple, what: str) -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.key in seen:
+                self.add((*path, i, "key"), f"{what} '{item.key}' 重复（请给每个写不同的 key）")
+            seen.add(item.key)
+
     def outputs(self) -> None:
         out = self.spec.outputs
+        self.unique_keys(out.certificates, ("outputs", "certificates"), "证照")
+        self.unique_keys(out.followups, ("outputs", "followups"), "报告")
+        self.unique_keys(out.reminders, ("outputs", "reminders"), "提醒")
+        self.unique_keys(self.spec.computed, ("computed",), "计算值")
         for i, cert in enumerate(out.certificates):
             path = ("outputs", "certificates", i)
             self.state_ref(cert.on, (*path, "on"))
@@ -244,7 +263,8 @@ class _Checker:
                 for key in ("from_field", "to_field"):
                     ref = getattr(cert.validity, key)
                     known = ref and self.field_ref(ref, (*path, "validity", key))
-                    if known and self.spec.field(ref).type not in {"date", "datetime"}:
+                    f = self.spec.field(ref) if known else None
+                    if known and (f is None or f.type not in {"date", "datetime"}):
                         self.add((*path, "validity", key), f"有效期字段 '{ref}' 必须是日期类型")
             if cert.holder_field:
                 self.field_ref(cert.holder_field, (*path, "holder_field"))
@@ -278,6 +298,14 @@ def check_across(matters: list[LoadedMatter]) -> list[Problem]:
     codes: dict[str, LoadedMatter] = {}
     types: dict[str, tuple[str, LoadedMatter]] = {}
     for m in matters:
+        if getattr(m.spec, "kind", None) == "bundle":
+            if m.spec.code in codes:
+                other = codes[m.spec.code].file
+                problems.append(
+                    m.source.problem(("code",), f"代码 '{m.spec.code}' 与 {other} 重复")
+                )
+            codes.setdefault(m.spec.code, m)
+            continue
         if m.spec.code in codes:
             other = codes[m.spec.code].file
             problems.append(
@@ -295,6 +323,8 @@ def check_across(matters: list[LoadedMatter]) -> list[Problem]:
                     )
                 )
     for m in matters:
+        if getattr(m.spec, "kind", None) == "bundle":
+            continue
         for i, sp in enumerate(m.spec.outputs.spawn):
             target = codes.get(sp.matter)
             if target is None:

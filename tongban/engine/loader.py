@@ -10,8 +10,10 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from tongban.engine import check
+from tongban.engine.check_bundle import check_bundle
 from tongban.engine.errors import CatalogError, Problem
 from tongban.engine.schema import MatterSpec, RolesFile
+from tongban.engine.schema_bundle import BundleSpec
 from tongban.engine.source import Source, parse
 
 ROLES_FILE = "roles.yaml"
@@ -23,6 +25,7 @@ _MESSAGES = {
     "string_type": "应为文字",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
+    "int_from_float": "应为整数（不能有小数）",
     "float_type": "应为数字",
     "float_parsing": "应为数字",
     "bool_type": "应为 true 或 false",
@@ -68,7 +71,9 @@ def _validate[M: BaseModel](model: type[M], source: Source) -> M:
 
 @dataclass(frozen=True)
 class LoadedMatter:
-    spec: MatterSpec
+    """A parsed catalog file: a matter, or a bundle (spec.kind == "bundle")."""
+
+    spec: MatterSpec | BundleSpec
     source: Source
     text: str
     digest: str  # sha256 of the file: a changed file is a new version
@@ -82,7 +87,8 @@ def parse_matter(text: str, file: str) -> LoadedMatter:
     source = parse(text, file)
     if not isinstance(source.data, dict):
         raise CatalogError([Problem(file, 1, "", "事项文件的顶层应为映射（键: 值）")])
-    spec = _validate(MatterSpec, source)
+    model = BundleSpec if source.data.get("kind") == "bundle" else MatterSpec
+    spec = _validate(model, source)
     return LoadedMatter(spec, source, text, hashlib.sha256(text.encode()).hexdigest())
 
 
@@ -92,9 +98,13 @@ def parse_roles(text: str, file: str) -> RolesFile:
 
 @dataclass
 class CatalogResult:
-    matters: list[LoadedMatter]
+    matters: list[LoadedMatter]  # matters and bundles
     roles: RolesFile | None
     problems: list[Problem]
+
+    @property
+    def bundles(self) -> list[LoadedMatter]:
+        return [m for m in self.matters if isinstance(m.spec, BundleSpec)]
 
     @property
     def ok(self) -> bool:
@@ -142,6 +152,8 @@ def load_catalog(paths: Iterable[str | Path]) -> CatalogResult:
             roles = parse_roles(roles_path.read_text(encoding="utf-8"), str(roles_path))
         except CatalogError as exc:
             problems.extend(exc.problems)
+        except UnicodeDecodeError:
+            problems.append(Problem(str(roles_path), 1, "", "文件不是 UTF-8 编码"))
     matters: list[LoadedMatter] = []
     for f in files:
         if f.name == ROLES_FILE:
@@ -158,7 +170,12 @@ def load_catalog(paths: Iterable[str | Path]) -> CatalogResult:
             continue
         matters.append(loaded)
     role_codes = set(roles.roles) if roles else None
+    plain = [m for m in matters if isinstance(m.spec, MatterSpec)]
+    specs = {m.spec.code: m.spec for m in plain}
     for loaded in matters:
-        problems.extend(check.check_matter(loaded.spec, loaded.source, role_codes))
+        if isinstance(loaded.spec, BundleSpec):
+            problems.extend(check_bundle(loaded.spec, loaded.source, specs))
+        else:
+            problems.extend(check.check_matter(loaded.spec, loaded.source, role_codes))
     problems.extend(check.check_across(matters))
     return CatalogResult(matters, roles, sorted(set(problems)))

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Shanghai")  # numbers carry the Beijing date, whatever `now` is in
 
 TOKEN = re.compile(r"\{([a-z_]+)(?::(\d+))?\}")
 TOKENS = {"seq", "year", "yy", "month", "day", "division", "matter"}
@@ -23,6 +26,7 @@ class Pattern:
 
     def scope(self, *, now: datetime, division: str, matter: str) -> str:
         """The counter's key: the rendered prefix/suffix and the period it resets in."""
+        now = now.astimezone(TZ)
         period = {
             "never": "",
             "yearly": f"{now:%Y}",
@@ -37,6 +41,7 @@ class Pattern:
         return self._render(now, division, matter, f"{seq:0{self.seq_width}d}")
 
     def _render(self, now: datetime, division: str, matter: str, seq: str) -> str:
+        now = now.astimezone(TZ)
         values = {
             "year": f"{now:%Y}",
             "yy": f"{now:%y}",
@@ -72,4 +77,11 @@ def compile_pattern(text: str, reset: str = "never") -> Pattern:
     stray = TOKEN.sub("", text)
     if "{" in stray or "}" in stray:
         raise ValueError("编号规则中的花括号不成对或占位符写法有误，应写成 {year}、{seq:5} 这样")
+    needs = {"yearly": {"year", "yy"}, "monthly": {"month"}, "daily": {"day"}}.get(reset, set())
+    names = {name for name, _ in tokens}
+    if needs and not needs & names:
+        # Without the period in the number, a yearly sequence repeats numbers every year.
+        shown = "、".join("{" + n + "}" for n in sorted(needs))
+        period = {"yearly": "年", "monthly": "月", "daily": "日"}[reset]
+        raise ValueError(f"按{period}重置的编号必须包含 {shown}，否则会与往期编号重复")
     return Pattern(text, int(seqs[0]), reset)

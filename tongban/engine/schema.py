@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
 from tongban.engine.schema_base import (  # noqa: F401 (re-exported: the catalog vocabulary)
     APPLICANT,
@@ -82,7 +82,12 @@ class ActionSpec(Spec):
     """
 
     label: str = Field(min_length=1)
-    from_: tuple[str, ...] = Field(alias="from", min_length=1)
+    from_: Annotated[
+        tuple[str, ...],
+        WithJsonSchema(
+            {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+        ),
+    ] = Field(alias="from", min_length=1)
     to: str | None = None
     back_to: tuple[str, ...] | None = None
     kind: Literal["move", "sign", "transfer", "extend", "note"] = "move"

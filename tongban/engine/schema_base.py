@@ -200,6 +200,12 @@ class Condition(Spec):
     any: tuple[Condition, ...] | None = None
     not_: Condition | None = Field(None, alias="not")
 
+    @field_validator("op", mode="before")
+    @classmethod
+    def _plain_bool(cls, v):
+        # `op: true` unquoted is YAML's boolean, not the operator's name.
+        return {True: "true", False: "false"}.get(v, v) if isinstance(v, bool) else v
+
     @model_validator(mode="after")
     def _one_kind(self) -> Condition:
         kinds = [k for k in ("field", "role", "all", "any", "not_") if getattr(self, k) is not None]

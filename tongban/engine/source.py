@@ -65,11 +65,24 @@ def parse(text: str, file: str) -> Source:
 _PLAIN_TAGS = {
     f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")
 }
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _SCALAR = yaml.SafeLoader("")  # only used for its scalar constructors (bool, int, float, null)
+
+
+MAX_NODES = 200_000  # a catalog file is small; aliases must not expand without bound
 
 
 def _build(node, path: Path, lines: dict[Path, int], problems: list[Problem], file: str):
     lines[path] = node.start_mark.line + 1
+    if len(lines) > MAX_NODES:
+        if not any(p.message.startswith("文件过大") for p in problems):
+            problems.append(
+                Problem(file, lines[path], dotted(path), "文件过大或别名（&/*）展开过多")
+            )
+        return None
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
+        problems.append(Problem(file, lines[path], dotted(path), f"不支持的 YAML 标签 {node.tag}"))
+        return None
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
         for key_node, value_node in node.value:

@@ -260,7 +260,12 @@ def allowed_actions(spec: MatterSpec, case: CaseState, actor: Actor) -> list[str
             _authorise(spec, case, actor, action)
         except Refusal:
             continue
-        if action.when is not None and not evaluate(action.when, case.data, actor.role_codes):
+        # A condition on the action's own inputs can only be judged when they are given.
+        if (
+            action.when is not None
+            and not action.inputs
+            and not evaluate(action.when, case.data, actor.role_codes)
+        ):
             continue
         if action.kind == "sign" and not _unsigned_roles(spec, case, actor):
             continue
@@ -309,7 +314,8 @@ def act(
     errs.update(file_errs)
     if errs:
         raise Refusal(E.INVALID_INPUT, "填写内容有误，请按提示修改", errs)
-    data = compute(spec.computed, {**case.data, **{k: new for k, (_, new) in edits.items()}})
+    merged = {**case.data, **{k: new for k, (_, new) in edits.items()}}
+    data = compute(spec.computed, {k: v for k, v in merged.items() if v is not None})
     if action.when is not None and not evaluate(action.when, {**data, **inputs}, actor.role_codes):
         raise Refusal(E.CONDITION_FAILED, f"当前不满足「{action.label}」的条件")
     payload: dict[str, Any] = {}
@@ -339,7 +345,10 @@ def _edits(spec, action, case, raw) -> tuple[dict[str, tuple[Any, Any]], dict[st
     # Only keys the actor actually sent are edited; the rest keep their values.
     present = [f for f in allowed if f.key in raw]
     clean, errs = validate_fields(present, raw)
-    changes = {k: (case.data.get(k), v) for k, v in clean.items() if case.data.get(k) != v}
+    # An optional field sent blank is cleared, not left at its old value.
+    cleared = {f.key: None for f in present if f.key not in clean and f.key not in errs}
+    new = {**cleared, **clean}
+    changes = {k: (case.data.get(k), v) for k, v in new.items() if case.data.get(k) != v}
     return changes, errs
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tongban.engine.schema import CertificateSpec, MatterSpec
+from tongban.engine.schema import LEVELS, CertificateSpec, MatterSpec
 from tongban.engine.workflow import EventDraft
-from tongban.services import numbering
+from tongban.services import certificates, numbering
 from tongban.store.models import Case, Certificate
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -30,11 +30,18 @@ def _validity(cert: CertificateSpec, data: dict, now: datetime) -> tuple[date | 
     return start, None
 
 
+def _division(org_path: str, level: str) -> str:
+    """The code of the case's org at the numbering rule's level (its district by default)."""
+    codes = org_path.split("/")
+    index = LEVELS.index(level)
+    return codes[min(index, len(codes) - 1)]
+
+
 def issue_certificate(
     case: Case, spec: MatterSpec, key: str, actor_id: int, now: datetime
 ) -> tuple[Certificate, EventDraft]:
     cert = next(c for c in spec.outputs.certificates if c.key == key)
-    division = case.org_path.split("/")[0][:6]
+    division = _division(case.org_path, cert.numbering.division_level)
     number = numbering.issue(cert.numbering, now=now, division=division, matter=spec.code)
     valid_from, valid_to = _validity(cert, case.data, now)
     holder = str(case.data.get(cert.holder_field, "")) if cert.holder_field else ""
@@ -59,4 +66,5 @@ def issue_certificate(
         actor_id,
         payload={"number": number, "certificate": cert.key, "valid_to": valid_to},
     )
+    certificates.sign(row)
     return row, event

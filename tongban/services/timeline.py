@@ -14,6 +14,7 @@ from tongban.store.choices import EventKind
 from tongban.store.models import Case
 
 TZ = ZoneInfo("Asia/Shanghai")
+EXTRA_TITLES = {"revoke_certificate": "撤销证照"}  # service-level actions outside a workflow
 
 
 def state_label(case: Case) -> str:
@@ -36,12 +37,13 @@ def events(case: Case) -> list[dict]:
     for e in rows:
         body = json.loads(e.body)
         action = spec.workflow.actions.get(e.action)
+        title = action.label if action else EXTRA_TITLES.get(e.action) or EventKind(e.kind).label
         out.append(
             {
                 "seq": e.seq,
                 "at": _fmt(e.at),
                 "kind": e.kind,
-                "title": action.label if action else EventKind(e.kind).label,
+                "title": title,
                 "from": spec.workflow.states[e.from_state].label
                 if e.from_state in spec.workflow.states
                 else "",

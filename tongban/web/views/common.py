@@ -7,7 +7,7 @@ from functools import wraps
 from django.http import Http404
 from django.shortcuts import render
 
-from tongban.services.errors import Forbidden, NotFound
+from tongban.services.errors import Forbidden, NotFound, Unavailable
 
 
 def client_ip(request) -> str | None:
@@ -25,5 +25,7 @@ def service_page(view):
             raise Http404(exc.message) from None
         except Forbidden as exc:
             return render(request, "error.html", {"message": exc.message}, status=403)
+        except Unavailable as exc:
+            return render(request, "error.html", {"message": exc.message}, status=503)
 
     return wrapper

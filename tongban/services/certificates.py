@@ -1,0 +1,377 @@
+"""Certificates (电子证照): who may download them, PDF rendering, public verification,
+signatures and revocation.
+
+Every certificate is signed when it is issued (`sign`, called by
+`outputs.issue_certificate` inside the issuing transaction): Ed25519 over the canonical
+payload described in `tongban.documents.signing`. The PDF carries the signed payload as a
+QR code; `/verify/<number>` shows the public status; `tongban cert verify` checks a QR
+payload offline with public keys only.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tongban.documents import pdf as pdf_doc
+from tongban.documents import signing
+from tongban.engine.schema import MatterSpec
+from tongban.engine.validators import mask_name
+from tongban.engine.workflow import EventDraft
+from tongban.services import catalog
+from tongban.services.context import actor_for
+from tongban.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from tongban.services.records import event_rows
+from tongban.store.models import Case, Certificate, Event, Org
+
+log = logging.getLogger("tongban.certificates")
+
+TZ = ZoneInfo("Asia/Shanghai")
+REVOKE_ROLES = ("approver", "head")  # at the issuing body's level, over the case's org
+MAX_SIG = 2000  # longer `?sig=` values are not even parsed
+REVOKE_ACTION = "revoke_certificate"
+
+# Public status: code -> (label on the badge, badge class).
+STATUSES = {
+    "valid": ("有效", "ok"),
+    "not_yet_valid": ("尚未生效", "warn"),
+    "expired": ("已过期", "bad"),
+    "revoked": ("已撤销", "bad"),
+    "not_found": ("不存在", "bad"),
+    "bad_signature": ("签名无效", "bad"),
+}
+
+
+def for_user(number: str, user) -> Certificate:
+    """A certificate the user may download: the holder's case, or staff in its jurisdiction."""
+    from tongban.services.cases import get_case  # cases → outputs → certificates at import
+
+    cert = Certificate.objects.select_related("case").filter(number=number).first()
+    if cert is None:
+        raise NotFound("证照不存在")
+    get_case(cert.case_id, user)  # NotFound when the user may not see the case
+    return cert
+
+
+def get(number: str) -> Certificate:
+    """A certificate by number, for operators (the CLI); no permission check."""
+    cert = Certificate.objects.select_related("case__matter").filter(number=number).first()
+    if cert is None:
+        raise NotFound(f"证照 {number} 不存在")
+    return cert
+
+
+# --- signatures -----------------------------------------------------------------------------
+
+
+def _keyring() -> signing.Keyring:
+    try:
+        return signing.from_settings()
+    except signing.KeyConfigError as exc:
+        raise Unavailable(str(exc), code="cert_keys") from None
+
+
+def signed_fields(cert: Certificate) -> signing.Signed:
+    return signing.Signed.of(
+        cert.number, cert.matter_code, cert.holder, cert.valid_from, cert.valid_to, cert.issued_at
+    )
+
+
+def sign(cert: Certificate) -> None:
+    """Fill `signature` and `key_id` on a (possibly unsaved) row with the active key.
+
+    Raises Unavailable when no signing key is configured: the issuing transaction then
+    rolls back rather than hand out an unsigned certificate."""
+    try:
+        key_id, signature = _keyring().sign(signed_fields(cert))
+    except signing.KeyConfigError as exc:
+        raise Unavailable(str(exc), code="cert_keys") from None
+    cert.key_id, cert.signature = key_id, signature
+
+
+def qr_payload(cert: Certificate) -> str:
+    """The signed, self-contained payload printed as the certificate's QR code."""
+    return signing.encode_payload(signed_fields(cert), cert.key_id, cert.signature)
+
+
+def verify_offline(payload: str, extra_public_keys: str = "") -> signing.Verification:
+    """Check a QR payload with public keys only (settings plus `key_id:base64` pairs given
+    here): no database, no private key needed."""
+    keyring = _keyring().public_only()
+    try:
+        extra = signing.parse_public_keys(extra_public_keys)
+    except signing.KeyConfigError as exc:
+        raise Invalid(str(exc)) from None
+    if extra:
+        keyring = signing.Keyring(None, {**keyring.public, **dict(extra)}, keyring.dev)
+    return signing.verify_payload(payload, keyring)
+
+
+def _check_sig(cert: Certificate, sig: str, keyring: signing.Keyring) -> str:
+    """Check a `?sig=` value — a whole QR payload or the bare signature — against the row."""
+    sig = sig.strip()
+    if len(sig) > MAX_SIG:
+        return signing.MALFORMED
+    record = signed_fields(cert)
+    if sig.startswith(signing.PREFIX + "|"):
+        result = signing.verify_payload(sig, keyring)
+        if result.code != signing.OK:
+            return result.code
+        # A genuine signature over other facts (another certificate, or a row changed since)
+        # does not vouch for this one.
+        return signing.OK if result.signed == record else signing.BAD_SIGNATURE
+    if not cert.key_id:
+        return signing.UNKNOWN_KEY
+    return keyring.check(record, cert.key_id, sig)
+
+
+# --- the PDF --------------------------------------------------------------------------------
+
+
+def _issuer(case: Case, spec: MatterSpec) -> str:
+    """The issuing body: the case's ancestor org at the matter's body level + department."""
+    codes = [c for c in case.org_path.split("/") if c]
+    name = (
+        Org.objects.filter(code__in=codes, level=spec.body.level)
+        .values_list("name", flat=True)
+        .first()
+    ) or ""
+    department = spec.body.department
+    return department if department.startswith(name) else f"{name}{department}"
+
+
+def _local_date(value: datetime | None) -> str:
+    return value.astimezone(TZ).date().isoformat() if value else ""
+
+
+def _ensure_signed(cert: Certificate) -> None:
+    """Certificates issued before signing was switched on are signed on first use."""
+    if cert.signature and cert.key_id:
+        return
+    sign(cert)
+    Certificate.objects.filter(pk=cert.pk, signature="").update(
+        signature=cert.signature, key_id=cert.key_id
+    )
+    log.info("certificate %s signed after issue with key %s", cert.number, cert.key_id)
+
+
+def font_path() -> str:
+    return str(getattr(settings, "TONGBAN_CJK_FONT", "") or pdf_doc.DEFAULT_FONT)
+
+
+def pdf_bytes(cert: Certificate) -> bytes:
+    """The certificate as a one-page A4 PDF with the signed QR code."""
+    from urllib.parse import unquote
+
+    from django.urls import reverse
+
+    _ensure_signed(cert)
+    spec = catalog.spec_of(cert.case.matter)
+    fields = {f.key: f for f in spec.fields}
+    doc = pdf_doc.CertificateDoc(
+        name=cert.name,
+        number=cert.number,
+        holder=cert.holder,
+        grants=cert.grants,
+        issuer=_issuer(cert.case, spec),
+        issued_on=_local_date(cert.issued_at),
+        valid_from=cert.valid_from.isoformat() if cert.valid_from else "",
+        valid_to=cert.valid_to.isoformat() if cert.valid_to else "",
+        details=dict(cert.details or {}),
+        labels={k: f.label for k, f in fields.items()},
+        units={k: f.unit for k, f in fields.items() if f.unit},
+        qr_payload=qr_payload(cert),
+        verify_path=unquote(reverse("verify", args=[cert.number])),  # readable on paper
+        key_id=cert.key_id,
+        issued_at=cert.issued_at,
+    )
+    try:
+        return pdf_doc.render(doc, font_path())
+    except pdf_doc.FontMissing as exc:
+        raise Unavailable(str(exc), code="font_missing") from None
+
+
+# --- public verification --------------------------------------------------------------------
+
+
+def _today() -> date:
+    return timezone.now().astimezone(TZ).date()
+
+
+def _record_status(cert: Certificate, today: date) -> str:
+    if cert.revoked_at is not None:
+        return "revoked"
+    if cert.valid_from and today < cert.valid_from:
+        return "not_yet_valid"
+    if cert.valid_to and today > cert.valid_to:
+        return "expired"
+    return "valid"
+
+
+def _status(code: str) -> dict:
+    label, tone = STATUSES[code]
+    return {"status": code, "label": label, "tone": tone}
+
+
+def public_status(number: str, sig: str = "", *, today: date | None = None) -> dict:
+    """What anyone holding the number (or the QR) may know: status, what it grants, the
+    holder masked, validity and the issuing body — nothing else."""
+    cert = (
+        Certificate.objects.select_related("case__matter")
+        .filter(number=(number or "")[:64])
+        .first()
+    )
+    if cert is None:
+        return {"found": False, **_status("not_found"), "message": "未查到该编号的证照"}
+    today = today or _today()
+    record = _record_status(cert, today)
+    spec = catalog.spec_of(cert.case.matter)
+    out = {
+        "found": True,
+        **_status(record),
+        "record_status": STATUSES[record][0],
+        "name": cert.name,
+        "grants": cert.grants,
+        "holder": mask_name(cert.holder),
+        "valid_from": cert.valid_from,
+        "valid_to": cert.valid_to,
+        "validity": pdf_doc.validity_text(
+            cert.valid_from.isoformat() if cert.valid_from else "",
+            cert.valid_to.isoformat() if cert.valid_to else "",
+        ),
+        "issuer": _issuer(cert.case, spec),
+        "revoked_on": _local_date(cert.revoked_at),
+        "revoke_reason": cert.revoke_reason if cert.revoked_at else "",
+        "signature": None,  # None: no ?sig= given; else the check's result code
+        "message": "",
+    }
+    try:
+        keyring = signing.from_settings()
+    except signing.KeyConfigError:
+        log.error("certificate keys are misconfigured; signatures cannot be checked")
+        keyring = signing.Keyring()
+    # The stored row must still match its own signature: a row edited behind the
+    # service's back fails here even without a QR code.
+    stored = (
+        keyring.check(signed_fields(cert), cert.key_id, cert.signature)
+        if cert.signature and cert.key_id
+        else None
+    )
+    if stored == signing.BAD_SIGNATURE:
+        out.update(_status("bad_signature"))
+        out["message"] = "登记信息与签名不符，请联系发证机关核实"
+        return out
+    if sig:
+        code = _check_sig(cert, sig, keyring)
+        out["signature"] = code
+        if code != signing.OK:
+            out.update(_status("bad_signature"))
+            out["message"] = "签名无效，证照可能被篡改"
+        else:
+            out["message"] = "签名有效：二维码内容与登记信息一致"
+    return out
+
+
+# --- revocation -----------------------------------------------------------------------------
+
+
+def revoke(number: str, reason: str, user, *, now: datetime | None = None) -> Certificate:
+    """Revoke a certificate (approver or head of the issuing body over the case's org, or a
+    superuser). Recorded on the case's hash chain; revoking twice is a Conflict."""
+    from tongban.services.cases import visible
+
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise Invalid("请填写撤销理由", {"reason": "必填"})
+    if len(reason) > 200:
+        raise Invalid("撤销理由过长", {"reason": "至多 200 个字"})
+    now = now or timezone.now()
+    with transaction.atomic():
+        cert = Certificate.objects.select_for_update().filter(number=number).first()
+        if cert is None:
+            raise NotFound("证照不存在")
+        case = Case.objects.select_for_update().select_related("matter").get(pk=cert.case_id)
+        actor = actor_for(user)
+        if not (getattr(user, "is_superuser", False) or visible(case, actor)):
+            raise NotFound("证照不存在")
+        spec = catalog.spec_of(case.matter)
+        if not getattr(user, "is_superuser", False) and not actor.holds(
+            REVOKE_ROLES, case.org_path, spec.body.level
+        ):
+            raise Forbidden("只有发证机关的审批负责人或负责人可以撤销证照")
+        if cert.revoked_at is not None:
+            raise Conflict(
+                f"证照 {cert.number} 已于 {_local_date(cert.revoked_at)} 撤销"
+                f"（理由：{cert.revoke_reason}），不能重复撤销",
+                code="already_revoked",
+            )
+        cert.revoked_at, cert.revoke_reason = now, reason
+        cert.save(update_fields=["revoked_at", "revoke_reason"])
+        draft = EventDraft(
+            "certificate",
+            case.state,
+            case.state,
+            user.pk,
+            action=REVOKE_ACTION,
+            comment=reason,
+            payload={"number": cert.number, "revoked": True},
+        )
+        old_version = case.version
+        rows = event_rows(case, [draft], now)
+        Event.objects.bulk_create(rows)
+        updated = Case.objects.filter(pk=case.pk, version=old_version).update(
+            version=old_version + 1,
+            last_hash=case.last_hash,
+            event_count=case.event_count,
+            updated_at=now,
+        )
+        if not updated:
+            raise Conflict("办件已被他人更新，请重试", code="stale")
+    return cert
+
+
+# --- configuration check --------------------------------------------------------------------
+
+
+def check_configuration(app_configs=None, **kwargs) -> list:
+    """Django system check (`tongban check`): signing keys and the CJK font."""
+    from django.core import checks
+
+    problems = []
+    try:
+        keyring = signing.from_settings()
+    except signing.KeyConfigError as exc:
+        problems.append(checks.Error(str(exc), id="tongban.E101"))
+    else:
+        if keyring.signer is None:
+            problems.append(
+                checks.Error(
+                    "未配置证照签名密钥 TONGBAN_CERT_KEYS：签发证照的操作将失败",
+                    hint="用 tongban cert keygen 生成密钥，写入环境变量 TONGBAN_CERT_KEYS",
+                    id="tongban.E102",
+                )
+            )
+        elif keyring.dev:
+            problems.append(
+                checks.Warning(
+                    "证照正用由 SECRET_KEY 派生的开发密钥签名，仅供开发、演示和测试",
+                    hint="生产环境请用 tongban cert keygen 生成密钥并设置 TONGBAN_CERT_KEYS",
+                    id="tongban.W101",
+                )
+            )
+    if not Path(font_path()).is_file():
+        problems.append(
+            checks.Warning(
+                f"找不到中文字体 {font_path()}：证照 PDF 无法生成",
+                hint="请安装 fonts-noto-cjk（apt-get install -y fonts-noto-cjk），"
+                "或用 TONGBAN_CJK_FONT 指定字体文件",
+                id="tongban.W102",
+            )
+        )
+    return problems
