@@ -16,11 +16,15 @@ $(BIN)/activate: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	touch $(BIN)/activate
 
-var/secret.key:
+# Local secrets, never committed: the Django secret key and a certificate signing key.
+var/local.env: | $(BIN)/activate
 	mkdir -p var
-	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret.key
+	umask 077 && { \
+	  echo "TONGBAN_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	  TONGBAN_DEBUG=1 $(TB) cert keygen 2>/dev/null | grep '^TONGBAN_'; \
+	} > var/local.env.tmp && mv var/local.env.tmp var/local.env
 
-install: $(BIN)/activate var/secret.key
+install: $(BIN)/activate var/local.env
 
 model: install
 	$(TB) routing train --if-missing

@@ -5,20 +5,23 @@ import sys
 from pathlib import Path
 
 
-def _load_local_secret() -> None:
-    # `make install` writes a random key to var/secret.key (never committed), so the
-    # command line works on a developer machine without exporting anything.
-    if os.environ.get("TONGBAN_SECRET_KEY"):
-        return
+def _load_local_env() -> None:
+    """`make install` writes var/local.env (never committed): a random secret key and a
+    certificate signing key, so the command line works on a machine without exporting
+    anything. Variables already set in the environment win."""
     var = Path(os.environ.get("TONGBAN_VAR", Path(__file__).resolve().parents[2] / "var"))
-    key_file = var / "secret.key"
-    if key_file.is_file():
-        os.environ["TONGBAN_SECRET_KEY"] = key_file.read_text().strip()
+    env_file = var / "local.env"
+    if not env_file.is_file():
+        return
+    for line in env_file.read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name.startswith("TONGBAN_") and not name.startswith("#"):
+            os.environ.setdefault(name, value)
 
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
-    _load_local_secret()
+    _load_local_env()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["tongban", *(sys.argv[1:] if argv is None else argv)])

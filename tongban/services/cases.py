@@ -85,7 +85,18 @@ def _spawn(parent: Case, spec: MatterSpec, index: int, actor: Actor, now: dateti
 
 
 def create_case(
-    version, spec, actor, data, org, now, *, applicant_id, key=None, parent=None, materials=None
+    version,
+    spec,
+    actor,
+    data,
+    org,
+    now,
+    *,
+    applicant_id,
+    key=None,
+    parent=None,
+    materials=None,
+    bundle=None,
 ) -> Case:
     outcome = workflow.submit(
         spec,
@@ -110,6 +121,7 @@ def create_case(
         last_hash="0" * 64,
         idempotency_key=key,
         parent=parent,
+        bundle=bundle,
         **columns_of(spec, s, now),
     )
     case.save(force_insert=True)
@@ -196,10 +208,19 @@ class ActRequest:
     materials: Mapping[str, Any] | None = None
 
 
+OVERSIGHT_ROLES = frozenset({"supervisor", "head"})
+
+
 def visible(case: Case, actor: Actor) -> bool:
+    """The applicant and whoever filed it; staff in the case's jurisdiction whose role
+    takes part in its matter (least privilege: a unit sees its own items, not every case
+    in its area), and supervisors and heads of the area."""
     if actor.user_id in (case.applicant_id, case.created_by_id):
         return True
-    return any(within(case.org_path, m.org_path) for m in actor.memberships)
+    relevant = catalog.roles_of(case.matter) | OVERSIGHT_ROLES
+    return any(
+        m.role in relevant and within(case.org_path, m.org_path) for m in actor.memberships
+    )
 
 
 def get_case(case_id: int, user) -> Case:
@@ -275,6 +296,10 @@ def apply(case: Case, spec: MatterSpec, outcome: Outcome, actor: Actor, now: dat
     }
     if not Case.objects.filter(pk=case.pk, version=old_version).update(**fields):
         raise Conflict("办件已被他人更新，请刷新后重试", code="stale")
+    if case.bundle_id:
+        from tongban.services import bundles
+
+        bundles.sync(case, now)
 
 
 def allowed_actions(case: Case, user) -> list[str]:

@@ -14,6 +14,7 @@ from django.db.models import Max
 from tongban.engine.errors import Problem
 from tongban.engine.loader import load_catalog
 from tongban.engine.schema import MatterSpec
+from tongban.engine.schema_bundle import BundleSpec
 from tongban.services.errors import NotFound
 from tongban.store.models import MatterVersion
 
@@ -54,6 +55,7 @@ def load(paths: Iterable[str | Path]) -> LoadReport:
             MatterVersion.objects.filter(code=spec.code, current=True).update(current=False)
             row = MatterVersion.objects.create(
                 code=spec.code,
+                kind=getattr(spec, "kind", "matter"),
                 version=(latest or 0) + 1,
                 name=spec.name,
                 category=spec.category,
@@ -67,24 +69,50 @@ def load(paths: Iterable[str | Path]) -> LoadReport:
 
 
 @lru_cache(maxsize=512)
-def _parse(version_id: int, spec_json: str) -> MatterSpec:
-    return MatterSpec.model_validate_json(spec_json)
+def _parse(version_id: int, kind: str, spec_json: str) -> MatterSpec | BundleSpec:
+    model = BundleSpec if kind == "bundle" else MatterSpec
+    return model.model_validate_json(spec_json)
 
 
 def spec_of(version: MatterVersion) -> MatterSpec:
     """The parsed spec of a stored version (parsed once per process: versions never change)."""
-    return _parse(version.pk, version.spec_json)
+    return _parse(version.pk, version.kind, version.spec_json)
 
 
-def current_version(code: str) -> MatterVersion:
+@lru_cache(maxsize=512)
+def _roles(version_id: int, kind: str, spec_json: str) -> frozenset[str]:
+    spec = _parse(version_id, kind, spec_json)
+    roles: set[str] = set()
+    for st in spec.workflow.states.values():
+        roles |= {st.role} if st.role else set()
+        roles |= set(st.sign.roles) if st.sign else set()
+        roles |= {st.escalate_to} if st.escalate_to else set()
+    for action in spec.workflow.actions.values():
+        roles |= set(action.by or ())
+    return frozenset(roles - {"applicant"})
+
+
+def roles_of(version: MatterVersion) -> frozenset[str]:
+    """Every staff role that takes part in a matter version's workflow."""
+    return _roles(version.pk, version.kind, version.spec_json)
+
+
+def current_version(code: str, kind: str = "matter") -> MatterVersion:
     try:
-        return MatterVersion.objects.get(code=code, current=True)
+        return MatterVersion.objects.get(code=code, current=True, kind=kind)
     except MatterVersion.DoesNotExist:
-        raise NotFound(f"事项 '{code}' 不存在或未加载（先运行 tongban catalog load）") from None
+        what = "一件事" if kind == "bundle" else "事项"
+        raise NotFound(f"{what} '{code}' 不存在或未加载（先运行 tongban catalog load）") from None
 
 
-def current_versions() -> list[MatterVersion]:
-    return list(MatterVersion.objects.filter(current=True).order_by("category", "code"))
+def current_versions(kind: str = "matter") -> list[MatterVersion]:
+    qs = MatterVersion.objects.filter(current=True, kind=kind)
+    return list(qs.order_by("category", "code"))
+
+
+def current_specs() -> dict[str, MatterSpec]:
+    """Every current matter spec by code (bundles are merged from these)."""
+    return {v.code: spec_of(v) for v in current_versions()}
 
 
 @lru_cache(maxsize=1)

@@ -116,8 +116,9 @@ def _org(code: str, name: str, level: str, parent: Org | None) -> Org:
 
 
 @transaction.atomic
-def build() -> dict[str, list[str]]:
-    """Create (or complete) the demo tree and accounts; safe to run twice."""
+def build(with_cases: bool = True) -> dict[str, list[str]]:
+    """Create (or complete) the demo tree and accounts, and (unless told not to) demo
+    cases of every pack; safe to run twice."""
     calendar.seed()
     accounts: dict[str, list[str]] = {}
     first_community = None
@@ -145,10 +146,11 @@ def build() -> dict[str, list[str]]:
     _user("lisi", "李四", "person", Org.objects.get(code="320508003001"))
     _user("ent_demo", "苏州阳澄湖农产品有限公司", "enterprise", first_community)
     accounts["居民和企业"] = ["zhangsan", "lisi", "ent_demo"]
-    _demo_cases(zhang)
-    from tongban.services.demo_packs import build_all
+    if with_cases:
+        _demo_cases(zhang)
+        from tongban.services.demo_packs import build_all
 
-    build_all()
+        build_all()
     return accounts
 
 

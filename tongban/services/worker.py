@@ -107,9 +107,14 @@ def _append(lines: list[str]) -> None:
 
 
 def run_once(now: datetime | None = None) -> tuple[int, int]:
-    from tongban.services import followups
+    from tongban.services import bundles, followups
 
-    swept = sweep(now) + followups.sweep_reports(now) + followups.sweep_reminders(now)
+    swept = (
+        sweep(now)
+        + followups.sweep_reports(now)
+        + followups.sweep_reminders(now)
+        + bundles.sweep_overdue(now)
+    )
     return swept, deliver(now=now)
 
 

@@ -1,5 +1,6 @@
 """Django models. Persistence only: rules live in engine/, use cases in services/."""
 
+from tongban.store.models.bundles import Bundle, BundleItem
 from tongban.store.models.cases import Case, Certificate, Counter, Event
 from tongban.store.models.catalog import CalendarYear, Holiday, MatterVersion
 from tongban.store.models.followups import FollowupReport, Reminder
@@ -15,6 +16,8 @@ from tongban.store.models.portal import (
 )
 
 __all__ = [
+    "Bundle",
+    "BundleItem",
     "FollowupReport",
     "Reminder",
     "ApiToken",

@@ -61,6 +61,9 @@ class Case(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="spawned"
     )
+    bundle = models.ForeignKey(
+        "store.Bundle", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
 
     objects = CaseQuerySet.as_manager()
 

@@ -11,9 +11,10 @@ class MatterVersion(models.Model):
     running cases keep the version they started on."""
 
     code = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=10, default="matter")  # matter or bundle
     version = models.PositiveIntegerField()
     name = models.CharField(max_length=100)
-    category = models.CharField(max_length=50, blank=True)
+    category = models.CharField(max_length=100, blank=True)
     digest = models.CharField(max_length=64)
     file = models.CharField(max_length=255)
     source = models.TextField()
