@@ -232,7 +232,7 @@ def test_bundle_check_reports_cycle_mapping_and_type_clash(tmp_path):
     text = "\n".join(problems)
     assert "b.yaml:8: items.0.needs: 依赖关系成环：a → c → a" in text
     assert (
-        "b.yaml:10: items.2.map.no_such_field: 事项 'vaccination_card' 没有字段 'no_such_field'"
+        "b.yaml:13: items.2.map.no_such_field: 事项 'vaccination_card' 没有字段 'no_such_field'"
         in text
     )
     assert (
