@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from tongban.web.api import api
-from tongban.web.views import auth, files, portal, supervise, work
+from tongban.web.views import auth, bundles, files, portal, supervise, work
 
 urlpatterns = [
     path("", portal.home, name="home"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("matters/", portal.matters, name="matters"),
     path("matters/<slug:code>/", portal.matter, name="matter"),
     path("matters/<slug:code>/apply/", portal.apply, name="apply"),
+    path("bundles/<slug:code>/", bundles.bundle, name="bundle"),
+    path("bundles/<slug:code>/apply/", bundles.apply, name="bundle_apply"),
+    path("my/bundles/<int:bundle_id>/", bundles.my_bundle, name="my_bundle"),
     path("my/", portal.my_cases, name="my_cases"),
     path("my/cases/<int:case_id>/", portal.my_case, name="my_case"),
     path("my/cases/<int:case_id>/act/<slug:action>/", portal.my_case_act, name="my_case_act"),

@@ -40,11 +40,22 @@ def matters(request):
             for s in specs
             if q in s.name or q in (s.description or "") or any(q in k for k in s.keywords)
         ]
-    categories = sorted({s.category for s in _specs()})
+    bundle_specs = [catalog.spec_of(v) for v in catalog.current_versions("bundle")]
+    if q:
+        bundle_specs = [b for b in bundle_specs if q in b.name or any(q in k for k in b.keywords)]
+    if category and category != "一件事":
+        bundle_specs = []
+    categories = sorted({s.category for s in _specs()} | ({"一件事"} if bundle_specs else set()))
     return render(
         request,
         "portal/matters.html",
-        {"specs": specs, "q": q, "category": category, "categories": categories},
+        {
+            "specs": specs,
+            "bundles": bundle_specs,
+            "q": q,
+            "category": category,
+            "categories": categories,
+        },
     )
 
 
@@ -112,7 +123,11 @@ def my_cases(request):
         .order_by("-submitted_at")[:200]
     )
     rows = [{"case": c, "label": timeline.state_label(c)} for c in mine]
-    return render(request, "portal/my_cases.html", {"rows": rows})
+    from tongban.web.views.bundles import my_bundles
+
+    return render(
+        request, "portal/my_cases.html", {"rows": rows, "bundles": my_bundles(request.user)[:50]}
+    )
 
 
 @login_required
