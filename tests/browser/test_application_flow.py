@@ -124,7 +124,8 @@ def test_application_form_works_with_keyboard_alone(open_page, screens, tmp_path
     assert page.get_by_label("施工").is_checked()
     # every input has a label
     unlabeled = page.evaluate(
-        """() => [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')]
+        """() => [...document.querySelectorAll(
+                  'main input:not([type=hidden]), main select, main textarea')]
               .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
               .map(el => el.name)"""
     )
