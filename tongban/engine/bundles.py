@@ -45,7 +45,7 @@ def asked_fields(bundle: BundleSpec, item: BundleItemSpec, matter: MatterSpec) -
     """The matter's fields this item asks on the merged form (received ones come later,
     per-row ones come from the for_each table)."""
     skip = set(item.receives) | _row_columns(bundle, item)
-    return [f for f in matter.fields if f.key not in skip]
+    return [f for f in matter.fields if f.key not in skip and not f.internal]
 
 
 def merge(bundle: BundleSpec, matters: Mapping[str, MatterSpec]) -> MergedForm:

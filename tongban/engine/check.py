@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from tongban.engine.errors import Problem
+from tongban.engine.fields import FieldError, validate_field
 from tongban.engine.numbering import compile_pattern
 from tongban.engine.schema import APPLICANT, SYSTEM, Condition, FieldSpec, MatterSpec
 from tongban.engine.source import Source
@@ -49,9 +50,13 @@ class _Checker:
         self.add(path, f"未知的环节 '{name}'{_hint(name, self.states)}")
         return False
 
-    def role_ref(self, role: str, path: tuple) -> None:
+    def role_ref(self, role: str, path: tuple, *, system_ok: bool = False) -> None:
+        if role == SYSTEM and not system_ok:
+            self.add(
+                path, "system 是系统内置身份，只能写在动作的 by 中（表示自动执行），不能办理环节"
+            )
+            return
         if role == SYSTEM:
-            self.add(path, "system 是系统内置身份，不能办理环节或执行动作")
             return
         if role == APPLICANT or self.roles is None or role in self.roles:
             return
@@ -66,6 +71,8 @@ class _Checker:
 
     def run(self) -> list[Problem]:
         self.fields(self.spec.fields, ("fields",))
+        if self.spec.time_limits:
+            self.time_limits(self.spec.time_limits, ("time_limits",))
         self.computed()
         self.reminders()
         self.materials()
@@ -161,12 +168,18 @@ class _Checker:
             spath = (*base, "states", name)
             if st.role:
                 self.role_ref(st.role, (*spath, "role"))
+            for i, r in enumerate(st.roles_allowed):
+                self.role_ref(r, (*spath, "roles_allowed", i))
+            if st.role_from:
+                self.field_ref(st.role_from, (*spath, "role_from"))
+            if st.time_limits:
+                self.time_limits(st.time_limits, (*spath, "time_limits"))
             if st.escalate_to:
                 self.role_ref(st.escalate_to, (*spath, "escalate_to"))
             if st.sign:
                 for i, r in enumerate(st.sign.roles):
                     self.role_ref(r, (*spath, "sign", "roles", i))
-            if not st.final and not st.role and not st.sign:
+            if not st.final and not st.role and not st.sign and not st.role_from:
                 self.add(spath, "非终态环节需要 role（由谁办理）或 sign（会签/或签）")
         outgoing: dict[str, list[str]] = {s: [] for s in self.states}
         self.leaves: dict[str, int] = {}
@@ -211,7 +224,19 @@ class _Checker:
         for i, t in enumerate(act.back_to or ()):
             self.state_ref(t, (*apath, "back_to", i))
         for i, role in enumerate(act.by or ()):
-            self.role_ref(role, (*apath, "by", i))
+            self.role_ref(role, (*apath, "by", i), system_ok=True)
+        for i, role in enumerate(act.notify):
+            self.role_ref(role, (*apath, "notify", i))
+        for key, value in act.sets.items():
+            if self.field_ref(key, (*apath, "sets", key)):
+                f = self.spec.field(key)
+                if f is not None:
+                    try:
+                        validate_field(f, value)
+                    except FieldError as exc:
+                        self.add(
+                            (*apath, "sets", key), f"值 {value!r} 不适合字段 '{key}'：{exc.message}"
+                        )
         if act.kind == "transfer" and act.by and APPLICANT in act.by:
             self.add((*apath, "by"), "申请人不能转交案件")
         input_keys = {f.key for f in act.inputs}
@@ -238,6 +263,15 @@ class _Checker:
         for name in self.states:
             if name not in seen:
                 self.add(("workflow", "states", name), f"环节 '{name}' 从起始环节无法到达")
+
+    def time_limits(self, by, path: tuple) -> None:
+        if not self.field_ref(by.field, (*path, "field")):
+            return
+        f = self.spec.field(by.field)
+        if f is not None and f.options:
+            for value in by.values:
+                if value not in f.options:
+                    self.add((*path, "values", value), f"'{value}' 不是字段 '{f.key}' 的选项")
 
     def unique_keys(self, items, path: tuple, what: str) -> None:
         seen: set[str] = set()

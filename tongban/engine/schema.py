@@ -6,7 +6,7 @@ A spec is immutable and knows nothing about running cases (see workflow.py for t
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
@@ -26,6 +26,7 @@ from tongban.engine.schema_base import (  # noqa: F401 (re-exported: the catalog
     Level,
     MaterialSpec,
     Spec,
+    TimeLimitBySpec,
 )
 from tongban.engine.schema_outputs import (  # noqa: F401
     CertificateSpec,
@@ -49,8 +50,13 @@ class SignSpec(Spec):
 class StateSpec(Spec):
     label: str = Field(min_length=1)
     role: str | None = None  # who works on cases in this state; "applicant" for 补正
+    # ...or the role named by a field of the case (e.g. the department a request was
+    # routed to), one of `roles_allowed`
+    role_from: str | None = None
+    roles_allowed: tuple[str, ...] = ()
     level: Level | None = None  # the org level of that role's unit
     time_limit: DurationSpec | None = None
+    time_limits: TimeLimitBySpec | None = None
     final: bool = False
     outcome: Literal["completed", "refused", "withdrawn", "closed"] | None = None
     sign: SignSpec | None = None
@@ -65,8 +71,12 @@ class StateSpec(Spec):
             )
         if not self.final and self.outcome is not None:
             raise ValueError("只有终态（final: true）才能写 outcome")
-        if self.final and (self.time_limit or self.sign):
+        if self.final and (self.time_limit or self.sign or self.time_limits):
             raise ValueError("终态不能有 time_limit 或 sign")
+        if self.role_from and (self.role or not self.roles_allowed):
+            raise ValueError("role_from 与 role 只能写一个，且需要 roles_allowed（可能的角色列表）")
+        if self.time_limits and not self.time_limit:
+            raise ValueError("time_limits 需要同时写 time_limit（未列出的取值按它计算）")
         return self
 
 
@@ -95,6 +105,8 @@ class ActionSpec(Spec):
     comment: Literal["required", "optional", "none"] = "optional"
     when: Condition | None = None
     edits: tuple[str, ...] = ()  # applicant fields this action may change ("*" = all)
+    sets: dict[str, Any] = Field(default_factory=dict)  # fields set to fixed values
+    notify: tuple[str, ...] = ()  # roles told when the action is taken (e.g. supervisor)
     inputs: tuple[FieldSpec, ...] = ()  # extra data the actor records (e.g. on-site check)
     max_extension: DurationSpec | None = None
     max_times: int | None = Field(None, gt=0)
@@ -140,6 +152,7 @@ class MatterSpec(Spec):
     body: BodySpec
     legal_basis: tuple[str, ...] = ()
     time_limit: DurationSpec
+    time_limits: TimeLimitBySpec | None = None
     fees: tuple[FeeSpec, ...] = ()
     fields: tuple[FieldSpec, ...] = ()
     materials: tuple[MaterialSpec, ...] = ()

@@ -116,6 +116,9 @@ class FieldSpec(Spec):
     max_rows: int = Field(100, gt=0, le=10_000)
     # personal data shown masked in lists (id_card and phone are always masked)
     personal: bool = False
+    # filled by staff or the system (e.g. the department a request is routed to), never
+    # asked on the applicant's form
+    internal: bool = False
 
     @model_validator(mode="after")
     def _params_fit_type(self) -> FieldSpec:
@@ -218,3 +221,12 @@ class Condition(Spec):
             if self.op in {"in", "not_in"} and not isinstance(self.value, list | tuple):
                 raise ValueError(f"比较 {self.op} 的 value 必须是列表")
         return self
+
+
+class TimeLimitBySpec(Spec):
+    """A time limit that depends on an answer, e.g. by request type:
+    `{field: request_type, values: {紧急: {minutes: 120}, 咨询: {working_days: 2}}}`.
+    Values not listed fall back to the plain `time_limit`."""
+
+    field: str
+    values: dict[str, DurationSpec] = Field(min_length=1)

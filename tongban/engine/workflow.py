@@ -18,7 +18,7 @@ from tongban.engine.conditions import evaluate
 from tongban.engine.errors import Refusal
 from tongban.engine.fields import validate_fields
 from tongban.engine.materials import validate_materials
-from tongban.engine.schema import APPLICANT, ActionSpec, DurationSpec, MatterSpec, StateSpec
+from tongban.engine.schema import APPLICANT, SYSTEM, ActionSpec, DurationSpec, MatterSpec, StateSpec
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,21 @@ def duration(spec: DurationSpec) -> Duration:
     return Duration(spec.amount, spec.unit)
 
 
+def limit_for(base: DurationSpec | None, by, data: Mapping[str, Any]) -> DurationSpec | None:
+    """The time limit that applies to this case: by an answer if the spec says so."""
+    if by is not None and isinstance(data.get(by.field), str) and data[by.field] in by.values:
+        return by.values[data[by.field]]
+    return base
+
+
+def state_role(st: StateSpec, data: Mapping[str, Any]) -> str | None:
+    """Who works in a state: its role, or the role a case field names (one allowed)."""
+    if st.role_from:
+        value = data.get(st.role_from)
+        return value if value in st.roles_allowed else None
+    return st.role
+
+
 def _enter(
     spec: MatterSpec, case: CaseState, target: str, now: datetime, cal: WorkCalendar
 ) -> CaseState:
@@ -127,12 +142,13 @@ def _enter(
     leaving = spec.state(case.state) if case.state in spec.workflow.states else None
     if leaving is not None and leaving.pause_clock and not st.final:
         # The promised time limit restarts when the applicant has corrected (补正).
-        due_at = cal.add(now, duration(spec.time_limit))
+        due_at = cal.add(now, duration(limit_for(spec.time_limit, spec.time_limits, case.data)))
+    step = limit_for(st.time_limit, st.time_limits, case.data)
     return replace(
         case,
         state=target,
         entered_at=now,
-        deadline=cal.add(now, duration(st.time_limit)) if st.time_limit else None,
+        deadline=cal.add(now, duration(step)) if step else None,
         due_at=due_at,
         handler_id=None,
         signatures=(),
@@ -171,11 +187,17 @@ def submit(
     *,
     applicant_id: int | None = None,
     materials: Mapping[str, Any] | None = None,
+    trusted: bool = False,
 ) -> Outcome:
     """Validate an application and open the case in the workflow's start state.
 
     `applicant_id` differs from the actor when a window clerk files for a walk-in (代办).
     """
+    if not trusted and isinstance(raw, Mapping):
+        # Internal fields (the department a request is routed to, …) are set by staff or
+        # the system, never by whoever fills in the form.
+        internal = {f.key for f in spec.fields if f.internal}
+        raw = {k: v for k, v in raw.items() if k not in internal}
     data, errs = validate_fields(spec.fields, raw)
     data = compute(spec.computed, data)
     files, file_errs = validate_materials(spec.materials, materials)
@@ -191,9 +213,10 @@ def submit(
         entered_at=now,
         materials=files,
     )
+    promised = limit_for(spec.time_limit, spec.time_limits, data)
     case = _enter(
         spec,
-        replace(blank, due_at=cal.add(now, duration(spec.time_limit))),
+        replace(blank, due_at=cal.add(now, duration(promised))),
         spec.workflow.start,
         now,
         cal,
@@ -212,10 +235,11 @@ def submit(
     return Outcome(case, (event,), tuple(_entry_effects(spec, case, actor)))
 
 
-def _state_roles(st: StateSpec) -> tuple[str, ...]:
+def _state_roles(st: StateSpec, data: Mapping[str, Any]) -> tuple[str, ...]:
     if st.sign:
         return st.sign.roles
-    return (st.role,) if st.role else ()
+    role = state_role(st, data)
+    return (role,) if role else ()
 
 
 def _authorise(
@@ -223,9 +247,11 @@ def _authorise(
 ) -> list[Membership]:
     """Return the memberships the actor acts under ([] for the applicant), or refuse."""
     st = spec.state(case.state)
-    roles = action.by or _state_roles(st)
+    roles = action.by or _state_roles(st, case.data)
     if APPLICANT in roles and actor.user_id == case.applicant_id and not actor.system:
         return []
+    if SYSTEM in roles and actor.system:
+        return []  # automation the matter allows, e.g. routing a request
     staff_roles = tuple(r for r in roles if r != APPLICANT)
     if not staff_roles or not any(m.role in staff_roles for m in actor.memberships):
         need = "、".join(roles)
@@ -314,6 +340,9 @@ def act(
     errs.update(file_errs)
     if errs:
         raise Refusal(E.INVALID_INPUT, "填写内容有误，请按提示修改", errs)
+    for key, value in action.sets.items():
+        if case.data.get(key) != value:
+            edits[key] = (case.data.get(key), value)
     merged = {**case.data, **{k: new for k, (_, new) in edits.items()}}
     data = compute(spec.computed, {k: v for k, v in merged.items() if v is not None})
     if action.when is not None and not evaluate(action.when, {**data, **inputs}, actor.role_codes):
@@ -333,15 +362,25 @@ def act(
         "extend": _extend,
         "note": _note,
     }[action.kind]
-    return handler(spec, updated, actor, name, action, inp, comment, payload, now, cal)
+    outcome = handler(spec, updated, actor, name, action, inp, comment, payload, now, cal)
+    if not action.notify:
+        return outcome
+    told = tuple(
+        Effect(
+            "notify", "action_taken", {"to": "role", "role": r, "action": name, "by": actor.user_id}
+        )
+        for r in action.notify
+    )
+    return replace(outcome, effects=(*outcome.effects, *told))
 
 
 def _edits(spec, action, case, raw) -> tuple[dict[str, tuple[Any, Any]], dict[str, str]]:
     if not action.edits:
         return {}, {}
-    allowed = (
-        spec.fields if "*" in action.edits else [f for f in spec.fields if f.key in action.edits]
-    )
+    if "*" in action.edits:  # "everything the applicant filled in": not internal fields
+        allowed = [f for f in spec.fields if not f.internal]
+    else:
+        allowed = [f for f in spec.fields if f.key in action.edits]
     # Only keys the actor actually sent are edited; the rest keep their values.
     present = [f for f in allowed if f.key in raw]
     clean, errs = validate_fields(present, raw)
@@ -403,7 +442,7 @@ def _transfer(spec, case, actor, name, action, inp, comment, payload, now, cal) 
         raise Refusal(E.INVALID_INPUT, "请选择转交给谁", {"assignee": "请选择经办人"})
     if assignee.user_id == actor.user_id:
         raise Refusal(E.INVALID_INPUT, "不能转交给自己", {"assignee": "请选择其他经办人"})
-    if not assignee.holds(_state_roles(st), case.org_path, st.level):
+    if not assignee.holds(_state_roles(st, case.data), case.org_path, st.level):
         raise Refusal(
             E.INVALID_INPUT,
             "接收人没有办理该环节的角色或不在管辖范围内",
@@ -457,7 +496,7 @@ def sweep(spec: MatterSpec, case: CaseState, now: datetime) -> Outcome | None:
     event = EventDraft("overdue", case.state, case.state, SYSTEM_ACTOR.user_id, payload=payload)
     effects = [
         Effect("notify", "overdue", {"to": "handler", "state": case.state, "role": role})
-        for role in (_unsigned_sign_roles(st, case) if st.sign else (st.role,))
+        for role in (_unsigned_sign_roles(st, case) if st.sign else (state_role(st, case.data),))
     ]
     if st.escalate_to:
         effects.append(Effect("notify", "escalated", {"to": "role", "role": st.escalate_to}))

@@ -79,6 +79,7 @@ def _spawn(parent: Case, spec: MatterSpec, index: int, actor: Actor, now: dateti
             now,
             applicant_id=parent.applicant_id,
             parent=parent,
+            trusted=True,  # the catalog's own mapping, not user input
         )
     except Refusal as refusal:
         raise Invalid(f"无法生成关联办件「{rule.matter}」：{refusal}") from None
@@ -97,6 +98,7 @@ def create_case(
     parent=None,
     materials=None,
     bundle=None,
+    trusted=False,
 ) -> Case:
     outcome = workflow.submit(
         spec,
@@ -107,6 +109,7 @@ def create_case(
         calendar.current(),
         applicant_id=applicant_id,
         materials=materials,
+        trusted=trusted,
     )
     s = outcome.state
     case = Case(
@@ -218,9 +221,7 @@ def visible(case: Case, actor: Actor) -> bool:
     if actor.user_id in (case.applicant_id, case.created_by_id):
         return True
     relevant = catalog.roles_of(case.matter) | OVERSIGHT_ROLES
-    return any(
-        m.role in relevant and within(case.org_path, m.org_path) for m in actor.memberships
-    )
+    return any(m.role in relevant and within(case.org_path, m.org_path) for m in actor.memberships)
 
 
 def get_case(case_id: int, user) -> Case:

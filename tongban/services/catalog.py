@@ -87,6 +87,7 @@ def _roles(version_id: int, kind: str, spec_json: str) -> frozenset[str]:
         roles |= {st.role} if st.role else set()
         roles |= set(st.sign.roles) if st.sign else set()
         roles |= {st.escalate_to} if st.escalate_to else set()
+        roles |= set(st.roles_allowed)
     for action in spec.workflow.actions.values():
         roles |= set(action.by or ())
     return frozenset(roles - {"applicant"})

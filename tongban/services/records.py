@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from tongban.engine.chain import canonical, link
 from tongban.engine.schema import MatterSpec
-from tongban.engine.workflow import CaseState, Effect, EventDraft
+from tongban.engine.workflow import CaseState, Effect, EventDraft, state_role
 from tongban.store.models import Case, Event, Outbox
 
 
@@ -48,7 +48,9 @@ def columns_of(spec: MatterSpec, s: CaseState, now: datetime, case: Case | None 
         "entered_at": s.entered_at,
         "deadline": s.deadline,
         "due_at": s.due_at,
-        "pending_role": "" if st.final else ("@sign" if st.sign else (st.role or "")),
+        "pending_role": ""
+        if st.final
+        else ("@sign" if st.sign else (state_role(st, s.data) or "")),
         "pending_level": "" if st.final else (st.level or ""),
         "outcome": st.outcome or "" if st.final else "",
         "closed_at": now if st.final else None,

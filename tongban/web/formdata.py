@@ -72,6 +72,8 @@ def describe(
     """What a template needs to render each field with its value and error."""
     out = []
     for f in fields:
+        if f.internal:
+            continue  # set by staff or the system, not asked on a form
         name = prefix + f.key
         item = {
             "spec": f,
