@@ -210,7 +210,7 @@ class _Checker:
                 self.add((*apath, "kind"), f"sign 动作只能用于会签环节，'{src}' 没有 sign")
             if act.kind == "extend" and not st.time_limit:
                 self.add((*apath, "from", i), f"环节 '{src}' 没有时限，无法延期")
-            if act.by is None and not (st.role or st.sign):
+            if act.by is None and not (st.role or st.sign or st.role_from):
                 self.add(apath, "请写明 by（哪些角色可以执行）")
             # Only `to` leads somewhere new; `back_to` returns to steps already visited, and
             # transfer/extend/note stay put, so neither enters nor leaves a step.

@@ -143,6 +143,7 @@ def submit(
     on_behalf_of=None,
     materials: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    internal: Mapping[str, Any] | None = None,
 ) -> Case:
     """File an application. A retried call with the same idempotency key returns the
     case the first call created, whatever happened to the first response."""
@@ -154,6 +155,12 @@ def submit(
     version = catalog.current_version(matter_code)
     spec = catalog.spec_of(version)
     applicant = on_behalf_of or user
+    if internal is not None:
+        # Values the system sets (a request's channel, the model's category): whatever the
+        # user sent under those internal keys is dropped first.
+        hidden = {f.key for f in spec.fields if f.internal}
+        data = {k: v for k, v in data.items() if k not in hidden}
+        data.update({k: v for k, v in internal.items() if k in hidden and v is not None})
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -172,6 +179,7 @@ def submit(
                 applicant_id=applicant.pk,
                 key=idempotency_key,
                 materials=materials,
+                trusted=internal is not None,
             )
     except Refusal as refusal:
         raise from_refusal(refusal) from None

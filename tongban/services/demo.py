@@ -14,7 +14,7 @@ from django.db import transaction
 
 from tongban.services import calendar, catalog
 from tongban.services.errors import NotFound
-from tongban.store.models import Case, Membership, Org, Profile
+from tongban.store.models import Case, Membership, Org, Profile, RoutingRule
 
 DEMO_PASSWORD = "tongban-demo-2026"
 
@@ -48,7 +48,24 @@ DISTRICT_ROLES = [
     "social_security_officer",
     "medical_insurance_officer",
     "dept_handler",
+    "dept_construction",
+    "dept_environment",
+    "dept_transport",
+    "dept_education",
+    "dept_hrss",
+    "dept_commerce",
+    "dept_health",
 ]
+# The demo routing table: request category → the department role that handles it.
+ROUTING = {
+    "城乡建设": "dept_construction",
+    "环境保护": "dept_environment",
+    "交通运输": "dept_transport",
+    "教育文体": "dept_education",
+    "劳动和社会保障": "dept_hrss",
+    "商贸旅游": "dept_commerce",
+    "卫生计生": "dept_health",
+}
 ROLE_LABELS = {
     "approver": "审批负责人",
     "urban_mgmt": "城管会签人",
@@ -75,6 +92,13 @@ ROLE_LABELS = {
     "vaccination_officer": "社区卫生服务中心接种人员",
     "hukou_officer": "派出所户籍民警",
     "supplies_officer": "防疫物资管理员",
+    "dept_construction": "住建局承办人",
+    "dept_environment": "生态环境局承办人",
+    "dept_transport": "交通运输局承办人",
+    "dept_education": "教体局承办人",
+    "dept_hrss": "人社局承办人",
+    "dept_commerce": "商务文旅局承办人",
+    "dept_health": "卫健委承办人",
 }
 STREET_ROLES = [
     "clerk",
@@ -142,6 +166,10 @@ def build(with_cases: bool = True) -> dict[str, list[str]]:
                 Membership.objects.get_or_create(user=u, org=grid, role="grid_worker")
                 u = _user(f"clerk_{spin}{i}", f"{cname}窗口")
                 Membership.objects.get_or_create(user=u, org=community, role="clerk")
+    for category, department in ROUTING.items():
+        RoutingRule.objects.get_or_create(
+            category=category, org=None, defaults={"department": department}
+        )
     zhang = _user("zhangsan", "张三", "person", first_community)
     _user("lisi", "李四", "person", Org.objects.get(code="320508003001"))
     _user("ent_demo", "苏州阳澄湖农产品有限公司", "enterprise", first_community)

@@ -14,8 +14,11 @@ from tongban.store.models.portal import (
     RevealLog,
     Upload,
 )
+from tongban.store.models.requests import RoutingCorrection, RoutingRule
 
 __all__ = [
+    "RoutingCorrection",
+    "RoutingRule",
     "Bundle",
     "BundleItem",
     "FollowupReport",
