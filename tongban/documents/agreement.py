@@ -7,6 +7,7 @@ value formatting are shared with the certificate renderer in `tongban.documents.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -71,6 +72,8 @@ class AgreementDoc:
     total: float | None = None
     created_at: datetime | None = None  # the PDF's creation date, so output is reproducible
 
+
+SIGNATURE_HEIGHT = 70  # mm: three signature lines, the committee's seal line and the date
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _UNITS = ("", "拾", "佰", "仟")
@@ -153,12 +156,54 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.set_font("cjk", "", 10.5)
 
 
-def _para(pdf: FPDF, text: str, indent: bool = True) -> None:
+# Closing punctuation never starts a line (禁则): it hangs in the right margin instead.
+_CLOSING = frozenset("，。、；：？！）》」』】〉…%,.;:?!)]}")
+_OPENING = frozenset("（《「『【〈([{")  # … and opening punctuation never ends one
+# Runs of Latin letters and digits (dates, amounts, 2026-11-10) are not broken.
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:/%\-]*|.", re.S)
+LINE = 6.2
+
+
+def _lines(pdf: FPDF, text: str, width: float) -> list[str]:
+    """Break one paragraph into lines of at most `width` (closing punctuation may hang)."""
+    lines: list[str] = []
+    cur, used = "", 0.0
+    tokens = _TOKEN.findall(text)
+    while tokens:
+        tok = tokens.pop(0)
+        w = pdf.get_string_width(tok)
+        if cur and used + w > width and tok not in _CLOSING:
+            if w > width and len(tok) > 1:  # a run longer than a line: by characters
+                tokens[:0] = list(tok)
+                continue
+            carry = ""
+            while len(cur) > 1 and cur[-1] in _OPENING:
+                cur, carry = cur[:-1], cur[-1] + carry
+            lines.append(cur)
+            cur, used = carry, pdf.get_string_width(carry)
+            if tok == " ":
+                continue
+        cur += tok
+        used += w
+    if cur or not lines:
+        lines.append(cur)
+    return lines
+
+
+def _para(pdf: FPDF, text: str, indent: bool = True, *, dry_run: bool = False) -> float:
+    """Paragraphs (one per line of `text`), each indented by two full-width spaces; returns
+    the height they take."""
     pdf.set_font("cjk", "", 10.5)
     pdf.set_text_color(*INK)
-    body = ("\u3000\u3000" if indent else "") + (text or "—").strip()
-    for line in body.splitlines() or [""]:
-        pdf.multi_cell(0, 6.2, line, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    height = 0.0
+    for paragraph in (text or "—").strip().splitlines() or ["—"]:
+        body = ("\u3000\u3000" if indent else "") + paragraph.strip()
+        for line in _lines(pdf, body, width):
+            height += LINE
+            if not dry_run:
+                pdf.cell(width, LINE, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return height
 
 
 def _table(pdf: FPDF, widths: tuple[int, ...], header: tuple[str, ...], rows, aligns=None) -> None:
@@ -258,13 +303,13 @@ def render(doc: AgreementDoc, font_path: str = DEFAULT_FONT) -> bytes:
             "任何一期到期未履行的，人民调解委员会将提醒双方当事人。",
         )
 
+    # The legal notes and the signature block stay together on one page.
+    notes = sum(_para(pdf, note, dry_run=True) for note in LEGAL_NOTES)
+    if pdf.get_y() + 11 + notes + SIGNATURE_HEIGHT > pdf.h - pdf.b_margin:
+        pdf.add_page()
     _heading(pdf, "履行方式、时限和效力")
     for note in LEGAL_NOTES:
         _para(pdf, note)
-
-    # Signature block: kept together on one page.
-    if pdf.get_y() > pdf.h - 75:
-        pdf.add_page()
     pdf.ln(8)
     pdf.set_font("cjk", "", 11)
     pdf.set_text_color(*INK)
