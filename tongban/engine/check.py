@@ -71,6 +71,8 @@ class _Checker:
 
     def run(self) -> list[Problem]:
         self.fields(self.spec.fields, ("fields",))
+        for i, role in enumerate(self.spec.filers):
+            self.role_ref(role, ("filers", i))
         if self.spec.time_limits:
             self.time_limits(self.spec.time_limits, ("time_limits",))
         self.computed()

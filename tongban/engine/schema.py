@@ -161,6 +161,11 @@ class MatterSpec(Spec):
     outputs: OutputsSpec = OutputsSpec()
     keywords: tuple[str, ...] = ()
     staff_may_file: bool = True  # window clerks may register it for a walk-in (窗口代办)
+    # Who may file it: empty = anyone (residents, enterprises); otherwise these roles only
+    # (e.g. a food sample is filed by a sampler). `portal: false` hides it from the public
+    # catalogue (cases opened by other cases, such as an enforcement case).
+    filers: tuple[str, ...] = ()
+    portal: bool = True
 
     def field(self, key: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.key == key), None)

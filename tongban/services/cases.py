@@ -168,6 +168,8 @@ def submit(
             actor = actor_for(user)
             if on_behalf_of is not None:
                 _check_may_file_for(spec, actor, org)
+            if spec.filers and not actor.holds(spec.filers, org.path, None):
+                raise Forbidden(f"「{spec.name}」只能由相关工作人员填报")
             _check_applicant_kind(spec, applicant)
             return create_case(
                 version,

@@ -16,7 +16,8 @@ from tongban.web.views.common import service_page
 
 
 def _specs():
-    return [catalog.spec_of(v) for v in catalog.current_versions()]
+    """Matters shown in the public catalogue."""
+    return [s for s in (catalog.spec_of(v) for v in catalog.current_versions()) if s.portal]
 
 
 def home(request):
