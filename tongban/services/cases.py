@@ -19,6 +19,7 @@ from tongban.services.context import actor_for
 from tongban.services.errors import Conflict, Forbidden, Invalid, NotFound, from_refusal
 from tongban.services.outputs import issue_certificate
 from tongban.services.records import columns_of, event_rows, outbox_rows, state_of
+from tongban.store import fastpath
 from tongban.store.models import Case, Certificate, Event, Org, Outbox
 
 NOT_FOUND = "办件不存在，或不在您的查看范围内"
@@ -54,12 +55,10 @@ def _write(case: Case, spec: MatterSpec, outcome: Outcome, actor: Actor, now: da
             cert, draft = issue_certificate(case, spec, effect.key, actor.user_id, now)
             certificates.append(cert)
             drafts.append(draft)
-    Event.objects.bulk_create(event_rows(case, drafts, now))
+    fastpath.insert(Event, event_rows(case, drafts, now))
     if certificates:
         Certificate.objects.bulk_create(certificates)
-    messages = outbox_rows(case, spec, outcome.effects, now)
-    if messages:
-        Outbox.objects.bulk_create(messages)
+    fastpath.insert(Outbox, outbox_rows(case, spec, outcome.effects, now))
     for effect in outcome.effects:
         if effect.kind == "spawn":
             _spawn(case, spec, int(effect.key), actor, now)
@@ -129,7 +128,10 @@ def create_case(
     )
     case.save(force_insert=True)
     _write(case, spec, outcome, actor, now)
-    Case.objects.filter(pk=case.pk).update(last_hash=case.last_hash, event_count=case.event_count)
+    # The first event's hash covers the case id, known only after the insert.
+    fastpath.update_if_version(
+        Case, case.pk, case.version, {"last_hash": case.last_hash, "event_count": case.event_count}
+    )
     return case
 
 
@@ -230,7 +232,7 @@ def visible(case: Case, actor: Actor) -> bool:
     in its area), and supervisors and heads of the area."""
     if actor.user_id in (case.applicant_id, case.created_by_id):
         return True
-    relevant = catalog.roles_of(case.matter) | OVERSIGHT_ROLES
+    relevant = catalog.roles_for(case) | OVERSIGHT_ROLES
     return any(m.role in relevant and within(case.org_path, m.org_path) for m in actor.memberships)
 
 
@@ -268,15 +270,17 @@ def act(case_id: int, user, req: ActRequest, *, now: datetime | None = None) -> 
     now = now or timezone.now()
     with transaction.atomic():
         try:
-            case = Case.objects.select_related("matter").get(pk=int(case_id))
-        except (Case.DoesNotExist, ValueError, TypeError, OverflowError):
-            raise NotFound(NOT_FOUND) from None
+            case = fastpath.load(Case, int(case_id))
+        except (ValueError, TypeError, OverflowError):
+            case = None
+        if case is None:
+            raise NotFound(NOT_FOUND)
         actor = actor_for(user)
         if not visible(case, actor):
             raise NotFound(NOT_FOUND)
         if req.expected_version is not None and req.expected_version != case.version:
             raise Conflict("办件已被他人更新，请刷新后重试", code="stale")
-        spec = catalog.spec_of(case.matter)
+        spec = catalog.spec_for(case)
         try:
             outcome = workflow.act(
                 spec, state_of(case), actor, req.action, _input(req), now, calendar.current()
@@ -290,7 +294,9 @@ def act(case_id: int, user, req: ActRequest, *, now: datetime | None = None) -> 
 def apply(case: Case, spec: MatterSpec, outcome: Outcome, actor: Actor, now: datetime) -> None:
     """Write an outcome over a loaded case; a concurrent change makes this raise Conflict."""
     old_version = case.version
-    for name, value in columns_of(spec, outcome.state, now, case).items():
+    new = columns_of(spec, outcome.state, now, case)
+    before = {name: getattr(case, name) for name in new}
+    for name, value in new.items():
         setattr(case, name, value)
     case.version = old_version + 1
     try:
@@ -299,13 +305,14 @@ def apply(case: Case, spec: MatterSpec, outcome: Outcome, actor: Actor, now: dat
         _write(case, spec, outcome, actor, now)
     except IntegrityError:
         raise Conflict("办件已被他人更新，请刷新后重试", code="stale") from None
-    fields = {
-        **columns_of(spec, outcome.state, now, case),
-        "version": case.version,
-        "last_hash": case.last_hash,
-        "event_count": case.event_count,
-    }
-    if not Case.objects.filter(pk=case.pk, version=old_version).update(**fields):
+    values = {k: v for k, v in new.items() if before[k] != v}  # rewrite only what changed
+    values.update(
+        version=case.version,
+        last_hash=case.last_hash,
+        event_count=case.event_count,
+        updated_at=now,
+    )
+    if not fastpath.update_if_version(Case, case.pk, old_version, values):
         raise Conflict("办件已被他人更新，请刷新后重试", code="stale")
     if case.bundle_id:
         from tongban.services import bundles

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -65,6 +66,7 @@ def load(paths: Iterable[str | Path]) -> LoadReport:
                 spec_json=spec.model_dump_json(by_alias=True),
             )
             report.created.append((spec.code, row.version))
+    _current.clear()
     return report
 
 
@@ -98,9 +100,41 @@ def roles_of(version: MatterVersion) -> frozenset[str]:
     return _roles(version.pk, version.kind, version.spec_json)
 
 
+_rows: dict[int, tuple[str, str]] = {}  # version id → (kind, spec JSON); versions never change
+
+
+def _row(version_id: int) -> tuple[str, str]:
+    row = _rows.get(version_id)
+    if row is None:
+        row = tuple(MatterVersion.objects.values_list("kind", "spec_json").get(pk=version_id))
+        _rows[version_id] = row
+    return row
+
+
+def spec_for(case) -> MatterSpec:
+    """The spec a case runs on, by its version id (no query once seen in this process)."""
+    kind, spec_json = _row(case.matter_id)
+    return _parse(case.matter_id, kind, spec_json)
+
+
+def roles_for(case) -> frozenset[str]:
+    kind, spec_json = _row(case.matter_id)
+    return _roles(case.matter_id, kind, spec_json)
+
+
+_current: dict[tuple[str, str], tuple[float, MatterVersion]] = {}
+CURRENT_TTL = 30.0  # a newly loaded version is used by every process within this time
+
+
 def current_version(code: str, kind: str = "matter") -> MatterVersion:
+    now = time.monotonic()
+    hit = _current.get((code, kind))
+    if hit is not None and now - hit[0] < CURRENT_TTL:
+        return hit[1]
     try:
-        return MatterVersion.objects.get(code=code, current=True, kind=kind)
+        version = MatterVersion.objects.get(code=code, current=True, kind=kind)
+        _current[(code, kind)] = (now, version)
+        return version
     except MatterVersion.DoesNotExist:
         what = "一件事" if kind == "bundle" else "事项"
         raise NotFound(f"{what} '{code}' 不存在或未加载（先运行 tongban catalog load）") from None
