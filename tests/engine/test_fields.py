@@ -147,15 +147,20 @@ def test_multichoice_is_stored_in_option_order_without_repeats():
 @pytest.mark.parametrize(("raw", "value"), [
     ("是", True), ("同意", True), ("yes", True), (" TRUE ", True), ("on", True), (1, True),
     (True, True), ("否", False), ("no", False), ("0", False), (0, False), (False, False),
-    ("", False), (None, False),
 ])  # fmt: skip
 def test_boolean_words(raw, value):
     assert ok(spec("boolean"), raw) is value
 
 
-@pytest.mark.parametrize("raw", ["也许", 2, [], {"a": 1}])
+@pytest.mark.parametrize("raw", ["也许", 2, {"a": 1}])
 def test_boolean_refusals(raw):
     assert bad(spec("boolean"), raw) == "应为 是 或 否"
+
+
+@pytest.mark.parametrize("raw", ["", None, []])
+def test_unanswered_boolean_is_not_a_no(raw):
+    # Required: the applicant must choose; optional: nothing is stored.
+    assert bad(spec("boolean"), raw) == "请选择是或否"
 
 
 # -- identifiers -------------------------------------------------------------------------------
@@ -398,3 +403,8 @@ def test_a_whole_form_of_junk_gets_one_answer_per_field(raw):
         if f.required and f.type != "boolean":
             assert f.key in clean or f.key in errors, f.key
     json.dumps(clean, allow_nan=False)
+
+
+def test_unanswered_optional_boolean_stores_nothing():
+    assert ok(spec("boolean", required=False), None) is None
+    assert ok(spec("boolean", required=False), "") is None

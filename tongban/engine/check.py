@@ -36,6 +36,10 @@ class _Checker:
         self.problems: list[Problem] = []
         self.states = spec.workflow.states
         self.field_keys = {f.key for f in spec.fields}
+        # inputs kept in the case data can be used later like fields
+        self.field_keys |= {
+            f.key for a in spec.workflow.actions.values() if a.keep_inputs for f in a.inputs
+        }
         # computed values can be used in conditions and certificates like fields
         self.computed_keys = {c.key for c in spec.computed} | {
             f"{c.key}_failed" for c in spec.computed if c.rule == "limits"
@@ -118,11 +122,22 @@ class _Checker:
             path = ("computed", i)
             if c.key in self.field_keys:
                 self.add((*path, "key"), f"计算值 '{c.key}' 与字段同名")
+            if c.rule == "product":
+                if len(c.of) < 2:
+                    self.add((*path, "of"), "product 需要 of 列出至少两个相乘的字段")
+                for j, key in enumerate(c.of):
+                    self.field_ref(key, (*path, "of", j))
+                continue
+            if c.table is None:
+                self.add(path, f"规则 {c.rule} 需要 table")
+                continue
             table = self._table(c.table, (*path, "table"))
             if table is None:
                 continue
             if c.rule in ("limits", "sum"):
                 self._column(table, c.value, (*path, "value"), {"number"})
+            if c.rule == "sum" and c.times:
+                self._column(table, c.times, (*path, "times"), {"number"})
             if c.rule == "limits":
                 self._column(table, c.limit, (*path, "limit"), {"number"})
                 self._column(table, c.op, (*path, "op"), {"choice", "text"})
@@ -152,6 +167,8 @@ class _Checker:
     def condition(self, cond: Condition, path: tuple, extra: set[str] = frozenset()) -> None:
         if cond.field is not None:
             self.field_ref(cond.field, (*path, "field"), extra=extra)
+        if cond.value_field is not None:
+            self.field_ref(cond.value_field, (*path, "value_field"), extra=extra)
         if cond.role is not None:
             self.role_ref(cond.role, (*path, "role"))
         for key in ("all", "any"):
@@ -247,7 +264,7 @@ class _Checker:
         for i, key in enumerate(act.edits):
             if key not in ("*", "materials"):
                 self.field_ref(key, (*apath, "edits", i))
-        clash = input_keys & self.field_keys
+        clash = input_keys & {f.key for f in self.spec.fields}
         if clash:
             self.add((*apath, "inputs"), f"动作的输入项不能与申请字段同名：{sorted(clash)}")
         self.fields(act.inputs, (*apath, "inputs"))

@@ -48,12 +48,26 @@ def compute(specs: Sequence[ComputedSpec], data: Mapping[str, Any]) -> dict[str,
     """The data with every computed value (re)calculated; anything typed in is overwritten."""
     out = dict(data)
     for c in specs:
+        if c.rule == "product":
+            factors = [_number(out.get(k)) for k in c.of]
+            if any(f is None for f in factors):
+                out.pop(c.key, None)
+                continue
+            total = 1.0
+            for f in factors:
+                total *= f
+            out[c.key] = int(total) if total == int(total) else round(total, 6)
+            continue
         rows = data.get(c.table) or []
         rows = [r for r in rows if isinstance(r, Mapping)]
         if c.rule == "limits":
             out.update(_limits(c, rows))
         elif c.rule == "sum":
-            total = sum(_number(r.get(c.value)) or 0.0 for r in rows)
+            total = sum(
+                (_number(r.get(c.value)) or 0.0)
+                * ((_number(r.get(c.times)) or 0.0) if c.times else 1.0)
+                for r in rows
+            )
             out[c.key] = int(total) if total == int(total) else round(total, 6)
         else:
             out[c.key] = len(rows)

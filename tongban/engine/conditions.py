@@ -50,7 +50,8 @@ def _compare(op: str, left: Any, right: Any) -> bool:
 
 def evaluate(cond: Condition, data: Mapping[str, Any], roles: frozenset[str] = frozenset()) -> bool:
     if cond.field is not None:
-        return _compare(cond.op, data.get(cond.field, _MISSING), cond.value)
+        right = data.get(cond.value_field) if cond.value_field is not None else cond.value
+        return _compare(cond.op, data.get(cond.field, _MISSING), right)
     if cond.role is not None:
         return cond.role in roles
     if cond.all is not None:

@@ -217,10 +217,11 @@ PARSERS: dict[str, Callable[[FieldSpec, Any], Any]] = {
 
 def validate_field(f: FieldSpec, raw: Any) -> Any:
     """The clean value of one field (None when blank and optional), or FieldError."""
-    if _blank(raw) and f.type != "boolean":
+    if _blank(raw):
         if f.required:
-            raise FieldError("必填" if f.type != "file" else "请上传文件")
-        return None
+            messages = {"file": "请上传文件", "boolean": "请选择是或否"}
+            raise FieldError(messages.get(f.type, "必填"))
+        return None  # not answered: not stored (an unanswered yes/no is not a "no")
     try:
         return PARSERS[f.type](f, raw)
     except FieldError:

@@ -108,6 +108,7 @@ class ActionSpec(Spec):
     sets: dict[str, Any] = Field(default_factory=dict)  # fields set to fixed values
     notify: tuple[str, ...] = ()  # roles told when the action is taken (e.g. supervisor)
     inputs: tuple[FieldSpec, ...] = ()  # extra data the actor records (e.g. on-site check)
+    keep_inputs: bool = False  # also store the inputs in the case data (for later steps)
     max_extension: DurationSpec | None = None
     max_times: int | None = Field(None, gt=0)
     style: Literal["primary", "danger", "default"] = "default"

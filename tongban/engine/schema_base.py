@@ -198,6 +198,7 @@ class Condition(Spec):
         "eq", "ne", "in", "not_in", "gt", "ge", "lt", "le", "empty", "not_empty", "true", "false"
     ] = "eq"
     value: Any = None
+    value_field: str | None = None  # compare with another field instead of a fixed value
     role: str | None = None
     all: tuple[Condition, ...] | None = None
     any: tuple[Condition, ...] | None = None
@@ -216,9 +217,13 @@ class Condition(Spec):
             raise ValueError("条件必须且只能是一种：field、role、all、any 或 not")
         if self.field is not None:
             needs_value = self.op not in {"empty", "not_empty", "true", "false"}
-            if needs_value and self.value is None:
+            if needs_value and self.value is None and self.value_field is None:
                 raise ValueError(f"比较 {self.op} 需要 value")
-            if self.op in {"in", "not_in"} and not isinstance(self.value, list | tuple):
+            if (
+                self.op in {"in", "not_in"}
+                and self.value_field is None
+                and not isinstance(self.value, list | tuple)
+            ):
                 raise ValueError(f"比较 {self.op} 的 value 必须是列表")
         return self
 

@@ -76,14 +76,18 @@ class ComputedSpec(Spec):
     rule `limits`: each row of `table` compares its `value` column with its `limit` column
     using the operator in its `op` column (≤ < ≥ > =); all within → `pass_label`, else
     `fail_label` (and `<key>_failed` lists the rows' `label` column values that failed).
-    rule `sum`: the sum of the `value` column. rule `count`: the number of rows.
+    rule `sum`: the sum of the `value` column (times the `times` column, row by row, if
+    given). rule `count`: the number of rows. rule `product`: the fields in `of`
+    multiplied (e.g. accepted quantity × piece rate); empty while any is missing.
     """
 
     key: Annotated[str, Field(pattern=KEY_RE)]
     label: str
-    rule: Literal["limits", "sum", "count"]
-    table: str
+    rule: Literal["limits", "sum", "count", "product"]
+    table: str | None = None
+    of: tuple[str, ...] = ()  # rule `product`: fields multiplied together
     value: str | None = None
+    times: str | None = None
     limit: str | None = None
     op: str | None = None
     label_column: str | None = None

@@ -343,6 +343,10 @@ def act(
     for key, value in action.sets.items():
         if case.data.get(key) != value:
             edits[key] = (case.data.get(key), value)
+    if action.keep_inputs:
+        for key, value in inputs.items():
+            if case.data.get(key) != value:
+                edits[key] = (case.data.get(key), value)
     merged = {**case.data, **{k: new for k, (_, new) in edits.items()}}
     data = compute(spec.computed, {k: v for k, v in merged.items() if v is not None})
     if action.when is not None and not evaluate(action.when, {**data, **inputs}, actor.role_codes):
