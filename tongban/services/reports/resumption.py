@@ -1,0 +1,293 @@
+"""复工复产 figures: filings, receipts and the resumption rate per street and community.
+
+What is counted (口径):
+- 企业复工备案 (`resumption_filing`): a filing is a case; a *receipt* is a case that reached
+  `reporting` (the 复工回执 is issued on entering it) or completed after it; an enterprise has
+  *reopened* when one of its filings has a receipt (counted per applicant account, once).
+- 个体工商户复业登记 (`shop_reopening`): a shop has *reopened* when one of its registrations
+  is completed (once per applicant account).
+- The rate is reopened ÷ registered. *Registered* comes from a `Denominators` source. Until
+  the enterprise registry exists, `FILED_APPLICANTS` counts the distinct applicants that
+  filed either matter in the area: the rate then says how many of those who asked have
+  reopened, not how many of all businesses in the area. The page prints `basis` beside it.
+
+Scope: the org subtrees where the user is `supervisor`, `head` or `resumption_reviewer`,
+optionally narrowed to one org inside them; a period (optional) limits the filings to those
+submitted in it. Everything is counted by the database: one grouped query per level of the
+tree shown, and one for the denominators of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from django.db.models import Count, Q, QuerySet
+
+from tongban.services import stats
+from tongban.services.errors import Forbidden, NotFound
+from tongban.store.choices import LEVELS
+from tongban.store.models import Case, Membership, Org
+
+ENTERPRISE = "resumption_filing"
+SHOP = "shop_reopening"
+MATTERS = (ENTERPRISE, SHOP)
+VIEWING_ROLES = ("supervisor", "head", "resumption_reviewer")
+NO_SCOPE = "只有督办员、单位负责人或复工审核员可以查看复工复产统计"
+
+RECEIPT = Q(matter_code=ENTERPRISE) & (Q(state="reporting") | Q(outcome="completed"))
+SHOP_DONE = Q(matter_code=SHOP, outcome="completed")
+
+FIGURES = {
+    "ent_filings": Count("pk", filter=Q(matter_code=ENTERPRISE)),
+    "receipts": Count("pk", filter=RECEIPT),
+    "ent_reopened": Count("applicant", distinct=True, filter=RECEIPT),
+    "shop_filings": Count("pk", filter=Q(matter_code=SHOP)),
+    "shop_reopened": Count("applicant", distinct=True, filter=SHOP_DONE),
+}
+ZERO = dict.fromkeys(FIGURES, 0)
+
+
+# -- denominators -------------------------------------------------------------------------
+
+Key = tuple[str, ...]  # an area: its codes from the district down (j_district, j_street, …)
+
+
+class Denominators(Protocol):
+    """Where the number of registered enterprises and shops of an area comes from."""
+
+    basis: str
+
+    def counts(self, cases: QuerySet[Case], columns: tuple[str, ...]) -> dict[Key, tuple[int, int]]:
+        """{area key (the values of `columns`; () for the whole scope):
+        (registered enterprises, registered individual businesses)}."""
+        ...
+
+
+class FiledApplicants:
+    """The interim denominator: the distinct applicants that filed in the area."""
+
+    basis = (
+        "暂按辖区内提交过复工复产备案（企业）或复业登记（个体工商户）的申请人计，"
+        "同一申请人多次提交只计一次；企业名录建成后改为名录中的在册户数。"
+    )
+
+    def counts(self, cases: QuerySet[Case], columns: tuple[str, ...]) -> dict[Key, tuple[int, int]]:
+        agg = {
+            "ent": Count("applicant", distinct=True, filter=Q(matter_code=ENTERPRISE)),
+            "shop": Count("applicant", distinct=True, filter=Q(matter_code=SHOP)),
+        }
+        return {key: (r["ent"], r["shop"]) for key, r in grouped(cases, columns, agg).items()}
+
+
+FILED_APPLICANTS = FiledApplicants()
+
+
+def grouped(cases: QuerySet[Case], columns: tuple[str, ...], agg: dict) -> dict[Key, dict]:
+    """The aggregates per area key (one row, key (), when `columns` is empty)."""
+    if not columns:
+        return {(): cases.aggregate(**agg)}
+    rows = cases.values(*columns).annotate(**agg).order_by()
+    return {tuple(r[c] for c in columns): r for r in rows}
+
+
+# -- scope --------------------------------------------------------------------------------
+
+
+def _inside(org: Org, root: Org) -> bool:
+    return org.path == root.path or org.path.startswith(root.path + "/")
+
+
+def scope_for(user, org_code: str | None = None) -> stats.Scope:
+    """Like stats.scope_for, with the street's 复工审核员 among the roles that may look:
+    Forbidden without one of VIEWING_ROLES, NotFound for an org outside the scope."""
+    rows = list(
+        Membership.objects.filter(user_id=user.pk, role__in=VIEWING_ROLES).select_related("org")
+    )
+    if not rows:
+        raise Forbidden(NO_SCOPE)
+    roots: list[Org] = []
+    for org in sorted({m.org.pk: m.org for m in rows}.values(), key=lambda o: o.path):
+        if not any(_inside(org, r) for r in roots):
+            roots.append(org)
+    org_code = (org_code or "").strip()
+    chosen = None
+    if org_code:
+        chosen = Org.objects.filter(code=org_code).first()
+        if chosen is None or not any(_inside(chosen, r) for r in roots):
+            raise NotFound(stats.ORG_OUTSIDE)
+    elif len(roots) == 1:
+        chosen = roots[0]
+    return stats.Scope(user.pk, tuple(roots), chosen, frozenset(m.role for m in rows))
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One area's figures. `children` are the communities of a street row."""
+
+    code: str
+    name: str
+    level: str
+    ent_filings: int = 0
+    receipts: int = 0
+    ent_reopened: int = 0
+    shop_filings: int = 0
+    shop_reopened: int = 0
+    ent_registered: int = 0
+    shop_registered: int = 0
+    children: list[Row] = field(default_factory=list)
+
+    @property
+    def reopened(self) -> int:
+        return self.ent_reopened + self.shop_reopened
+
+    @property
+    def registered(self) -> int:
+        return self.ent_registered + self.shop_registered
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.reopened / self.registered, 4) if self.registered else None
+
+    @property
+    def ent_rate(self) -> float | None:
+        return round(self.ent_reopened / self.ent_registered, 4) if self.ent_registered else None
+
+    @property
+    def shop_rate(self) -> float | None:
+        return round(self.shop_reopened / self.shop_registered, 4) if self.shop_registered else None
+
+
+@dataclass
+class Rates:
+    scope: stats.Scope
+    period: stats.Period | None
+    basis: str
+    total: Row
+    streets: list[Row]  # a street (or a lone community) per row, its communities inside
+
+    def chart_rows(self) -> list[Row]:
+        """The finest rows shown: a street's communities, or the streets when several."""
+        if len(self.streets) == 1 and self.streets[0].children:
+            return self.streets[0].children
+        return self.streets
+
+    def chart_data(self) -> dict:
+        rows = self.chart_rows()
+        return {
+            "names": [r.name for r in rows],
+            "enterprises": [r.ent_reopened for r in rows],
+            "shops": [r.shop_reopened for r in rows],
+            "waiting": [max(0, r.registered - r.reopened) for r in rows],
+            "rate": [None if r.rate is None else round(r.rate * 100, 1) for r in rows],
+        }
+
+
+def _key(org: Org) -> Key:
+    return tuple(org.path.split("/"))
+
+
+def _columns(depth: int) -> tuple[str, ...]:
+    return tuple(f"j_{level}" for level in LEVELS[:depth])
+
+
+class _Figures:
+    """The scope's cases counted per area at one depth of the tree, on first use."""
+
+    def __init__(self, cases: QuerySet[Case], denominators: Denominators):
+        self.cases = cases
+        self.denominators = denominators
+        self._at: dict[int, tuple[dict, dict]] = {}
+
+    def at(self, depth: int) -> tuple[dict[Key, dict], dict[Key, tuple[int, int]]]:
+        if depth not in self._at:
+            columns = _columns(depth)
+            self._at[depth] = (
+                grouped(self.cases, columns, FIGURES),
+                self.denominators.counts(self.cases, columns),
+            )
+        return self._at[depth]
+
+    def keys(self, depth: int) -> set[Key]:
+        counted, registered = self.at(depth)
+        return set(counted) | set(registered)
+
+    def row(self, key: Key, name: str, level: str) -> Row:
+        counted, registered = self.at(len(key))
+        figures = counted.get(key) or ZERO
+        ent, shop = registered.get(key, (0, 0))
+        return Row(
+            key[-1] if key else "",
+            name,
+            level,
+            **{k: figures[k] for k in FIGURES},
+            ent_registered=ent,
+            shop_registered=shop,
+        )
+
+
+def _children(figures: _Figures, parent: Org, orgs: list[Org]) -> list[Row]:
+    """One row per child org of `parent` (zeros included); cases filed at `parent` itself
+    get a 「本级」 row first, and those of an org moved or deleted since keep a row."""
+    prefix = _key(parent)
+    rows = [figures.row(_key(o), o.name, o.level) for o in orgs]
+    known = {_key(o) for o in orgs}
+    for key in sorted(figures.keys(len(prefix) + 1) - known):
+        if key[:-1] != prefix:
+            continue
+        if key[-1] == "":
+            own = figures.row(key, f"{parent.name}（本级）", parent.level)
+            own.code = parent.code
+            rows.insert(0, own)
+        else:
+            rows.append(figures.row(key, key[-1], ""))
+    return rows
+
+
+def _under(parents: list[Org]) -> dict[int, list[Org]]:
+    """The child orgs of each parent, in tree order (one query)."""
+    out: dict[int, list[Org]] = {p.pk: [] for p in parents}
+    for o in Org.objects.filter(parent__in=parents).order_by("path"):
+        out[o.parent_id].append(o)
+    return out
+
+
+def _streets(figures: _Figures, org: Org) -> list[Row]:
+    """The street rows for one org of the scope: a district's streets, the street itself
+    (its communities inside), or a community or grid as a lone row."""
+    if org.level == "district":
+        streets = _under([org])[org.pk]
+        communities = _under(streets)
+        rows = _children(figures, org, streets)
+        by_code = {s.code: s for s in streets}
+        for row in rows:
+            street = by_code.get(row.code) if row.level == "street" else None
+            if street is not None:
+                row.children = _children(figures, street, communities[street.pk])
+        return rows
+    row = figures.row(_key(org), org.name, org.level)
+    if org.level == "street":
+        row.children = _children(figures, org, _under([org])[org.pk])
+    return [row]
+
+
+def resumption_rates(
+    user,
+    org_code: str | None = None,
+    *,
+    period: stats.Period | None = None,
+    denominators: Denominators = FILED_APPLICANTS,
+) -> Rates:
+    """Filings, receipts, reopened enterprises and shops, and the rate, per street and per
+    community of the user's scope (see the module docstring for what is counted)."""
+    scope = scope_for(user, org_code)
+    cases = Case.objects.filter(scope.q(), matter_code__in=MATTERS)
+    if period is not None:
+        cases = cases.filter(submitted_at__gte=period.start_at, submitted_at__lt=period.end_at)
+    figures = _Figures(cases, denominators)
+    streets = [row for org in scope.focus for row in _streets(figures, org)]
+    total = figures.row((), scope.label, "")
+    return Rates(scope, period, denominators.basis, total, streets)
