@@ -416,15 +416,10 @@ def test_invalid_filing_reports_each_field_and_writes_nothing(users):
     assert Case.objects.count() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine cannot compare two fields (returning_count ≤ employee_count); "
-    "the community checks it on acceptance — see docs/packs/resumption.md",
-)
 def test_more_returning_staff_than_employees_is_refused(users):
     with pytest.raises(Invalid) as exc:
         file_enterprise(users.ent_demo, employee_count="50", returning_count="80")
-    assert "returning_count" in exc.value.fields
+    assert exc.value.fields["returning_count"] == "首批返岗人数不能超过职工总数"
 
 
 # -- 个体工商户复业 ---------------------------------------------------------------------------

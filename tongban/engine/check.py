@@ -77,6 +77,9 @@ class _Checker:
         self.fields(self.spec.fields, ("fields",))
         for i, role in enumerate(self.spec.filers):
             self.role_ref(role, ("filers", i))
+        for i, c in enumerate(self.spec.checks):
+            self.condition(c.rule, ("checks", i, "rule"))
+            self.field_ref(c.field, ("checks", i, "field"))
         if self.spec.time_limits:
             self.time_limits(self.spec.time_limits, ("time_limits",))
         self.computed()

@@ -18,6 +18,7 @@ from tongban.engine.schema_base import (  # noqa: F401 (re-exported: the catalog
     LEVELS,
     SYSTEM,
     BodySpec,
+    CheckSpec,
     Condition,
     DurationSpec,
     FeeSpec,
@@ -159,6 +160,7 @@ class MatterSpec(Spec):
     materials: tuple[MaterialSpec, ...] = ()
     workflow: WorkflowSpec
     computed: tuple[ComputedSpec, ...] = ()
+    checks: tuple[CheckSpec, ...] = ()
     outputs: OutputsSpec = OutputsSpec()
     keywords: tuple[str, ...] = ()
     staff_may_file: bool = True  # window clerks may register it for a walk-in (窗口代办)

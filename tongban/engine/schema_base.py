@@ -235,3 +235,13 @@ class TimeLimitBySpec(Spec):
 
     field: str
     values: dict[str, DurationSpec] = Field(min_length=1)
+
+
+class CheckSpec(Spec):
+    """A rule across fields, checked whenever the answers are entered or changed:
+    `{rule: {field: returning_count, op: le, value_field: employee_count},
+      field: returning_count, message: 首批返岗人数不能超过职工总数}`."""
+
+    rule: Condition
+    field: str
+    message: str = Field(min_length=1)

@@ -119,6 +119,19 @@ def duration(spec: DurationSpec) -> Duration:
     return Duration(spec.amount, spec.unit)
 
 
+def failed_checks(spec: MatterSpec, data: Mapping[str, Any]) -> dict[str, str]:
+    """Cross-field rules that do not hold, as {field: message}. A rule whose fields are
+    not all answered yet is not judged (the required-field check speaks for them)."""
+    out: dict[str, str] = {}
+    for check in spec.checks:
+        names = [check.rule.field, check.rule.value_field]
+        if any(n is not None and data.get(n) is None for n in names):
+            continue
+        if not evaluate(check.rule, data):
+            out.setdefault(check.field, check.message)
+    return out
+
+
 def limit_for(base: DurationSpec | None, by, data: Mapping[str, Any]) -> DurationSpec | None:
     """The time limit that applies to this case: by an answer if the spec says so."""
     if by is not None and isinstance(data.get(by.field), str) and data[by.field] in by.values:
@@ -200,6 +213,7 @@ def submit(
         raw = {k: v for k, v in raw.items() if k not in internal}
     data, errs = validate_fields(spec.fields, raw)
     data = compute(spec.computed, data)
+    errs.update({k: v for k, v in failed_checks(spec, data).items() if k not in errs})
     files, file_errs = validate_materials(spec.materials, materials)
     errs.update(file_errs)
     if errs:
@@ -349,6 +363,10 @@ def act(
                 edits[key] = (case.data.get(key), value)
     merged = {**case.data, **{k: new for k, (_, new) in edits.items()}}
     data = compute(spec.computed, {k: v for k, v in merged.items() if v is not None})
+    if edits:
+        broken = failed_checks(spec, data)
+        if broken:
+            raise Refusal(E.INVALID_INPUT, "填写内容有误，请按提示修改", broken)
     if action.when is not None and not evaluate(action.when, {**data, **inputs}, actor.role_codes):
         raise Refusal(E.CONDITION_FAILED, f"当前不满足「{action.label}」的条件")
     payload: dict[str, Any] = {}
