@@ -29,7 +29,7 @@ install: $(BIN)/activate var/local.env
 model: install
 	$(TB) routing train --if-missing
 
-run: install
+run: install model
 	$(TB) migrate --no-input
 	$(TB) catalog load catalog
 	$(TB) demo
@@ -44,10 +44,10 @@ lint: install
 
 test: lint test-sqlite test-postgres
 
-test-sqlite: install
+test-sqlite: install model
 	$(BIN)/pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install model
 	TONGBAN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
 
 bench: install
