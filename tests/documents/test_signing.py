@@ -106,7 +106,7 @@ def test_signature_by_a_foreign_key_under_a_known_id_is_rejected():
         "",
         "hello",
         "TB1|a|b",
-        "TB2|a|b|c|d|e|f|k1|sig",
+        "TB9|a|b|c|d|e|f|k1|sig",
         "TB1||m|h|||t|k1|sig",
         "TB1|n|m|h|||t|k 1|s",
     ],
@@ -164,3 +164,63 @@ def test_bad_key_settings_are_explained_without_echoing_the_key(text, message):
 def test_duplicate_key_id_is_refused():
     with pytest.raises(signing.KeyConfigError, match="重复"):
         Keyring.build(keys("a", "a"))
+
+
+# --- TB2: a validity with times ---------------------------------------------------------------
+
+BEIJING = timezone(timedelta(hours=8))
+WINDOW = Signed.of(
+    "HF32050726030100001",
+    "freight_return",
+    "李四",
+    datetime(2026, 3, 1, 8, 30, tzinfo=BEIJING),
+    datetime(2026, 3, 1, 10, 0, tzinfo=UTC),  # 18:00 in Beijing
+    datetime(2026, 3, 1, 0, 5, 0, 999, tzinfo=UTC),
+)
+WINDOW_END = datetime(2026, 3, 1, 18, 0, tzinfo=BEIJING)
+
+
+def test_datetimes_give_a_tb2_record_in_beijing_time_to_the_second():
+    assert WINDOW.format == "TB2" and FIELDS.format == "TB1"
+    assert (WINDOW.valid_from, WINDOW.valid_to) == (
+        "2026-03-01T08:30:00+08:00",
+        "2026-03-01T18:00:00+08:00",
+    )
+    assert WINDOW.canonical().decode("utf-8") == (
+        '{"format":"TB2","holder":"李四","issued_at":"2026-03-01T00:05:00Z",'
+        '"matter":"freight_return","number":"HF32050726030100001",'
+        '"valid_from":"2026-03-01T08:30:00+08:00","valid_to":"2026-03-01T18:00:00+08:00"}'
+    )
+    # A date beside a datetime is that whole day; naive datetimes are refused.
+    mixed = Signed.of("n", "m", "", date(2026, 3, 1), WINDOW_END, datetime(2026, 1, 1, tzinfo=UTC))
+    assert (mixed.format, mixed.valid_from) == ("TB2", "2026-03-01T00:00:00+08:00")
+    end_of_day = Signed.of("n", "m", "", WINDOW_END, date(2026, 3, 2), datetime.now(UTC))
+    assert end_of_day.valid_to == "2026-03-02T23:59:59+08:00"
+    with pytest.raises(ValueError):
+        Signed.of("n", "m", "", datetime(2026, 3, 1, 8), None, datetime.now(UTC))
+
+
+def test_tb2_payload_round_trip_and_tampered_window():
+    ring = Keyring.build(keys("k1"))
+    payload = signed_payload(ring, WINDOW)
+    assert payload.startswith(
+        "TB2|HF32050726030100001|freight_return|李四|2026-03-01T08:30:00+08:00|"
+    )
+    result = signing.verify_payload(payload, ring.public_only())
+    assert result.ok and result.signed == WINDOW
+    later = payload.replace("T18:00:00", "T23:00:00")  # a longer window
+    assert signing.verify_payload(later, ring).code == signing.BAD_SIGNATURE
+
+
+def test_a_signature_does_not_change_format():
+    """TB1 over dates and TB2 over the same strings are different statements: the `format`
+    member in the TB2 canonical form keeps one from passing for the other."""
+    ring = Keyring.build(keys("k1"))
+    tb1 = signed_payload(ring)
+    assert signing.verify_payload("TB2" + tb1[3:], ring).code == signing.BAD_SIGNATURE
+    tb2 = signed_payload(ring, WINDOW)
+    assert signing.verify_payload("TB1" + tb2[3:], ring).code == signing.BAD_SIGNATURE
+    # Without a validity both formats carry the same fields, still told apart.
+    bare = Signed(number="n", matter="m", holder="h", issued_at="2026-01-01T00:00:00Z")
+    relabelled = Signed(**{**bare.__dict__, "format": "TB2"})
+    assert bare.canonical() != relabelled.canonical()

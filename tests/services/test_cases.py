@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from tongban.services import cases
 from tongban.services.audit import verify_all
@@ -68,7 +69,8 @@ def test_full_flow_issues_numbered_certificate_and_chain_verifies(users):
     assert case.state == "approved" and case.outcome == "completed"
     cert = Certificate.objects.get(case=case)
     assert cert.number.startswith("苏相建占〔") and cert.number.endswith("〕00001")
-    assert str(cert.valid_to) == "2026-12-10" and cert.holder == "张三"
+    assert f"{timezone.localtime(cert.valid_to):%Y-%m-%d %H:%M:%S}" == "2026-12-10 23:59:59"
+    assert cert.holder == "张三" and not cert.validity_timed
     kinds = list(case.events.values_list("kind", flat=True))
     assert kinds == ["submitted", "moved", "moved", "signed", "moved", "moved", "certificate"]
     assert [f for _, f in verify_all([case.pk])] == [None]

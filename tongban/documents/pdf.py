@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
 from fpdf import FPDF
@@ -23,6 +24,7 @@ from fpdf.enums import WrapMode, XPos, YPos
 DEFAULT_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 TTC_FACE_SC = 2  # NotoSansCJK-*.ttc: 0 JP, 1 KR, 2 SC, 3 TC, 4 HK
 
+TZ = ZoneInfo("Asia/Shanghai")
 INK = (29, 39, 51)
 MUTED = (91, 103, 117)
 RED = (179, 38, 30)
@@ -42,7 +44,7 @@ class CertificateDoc:
     grants: str
     issuer: str
     issued_on: str  # YYYY-MM-DD (Asia/Shanghai)
-    valid_from: str = ""
+    valid_from: str = ""  # YYYY-MM-DD, or YYYY-MM-DD HH:MM for a validity with times
     valid_to: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)  # field key -> label
@@ -70,8 +72,28 @@ def text_of(value: Any, unit: str | None = None) -> str:
             return str(value["name"])
         return "；".join(f"{k}：{text_of(v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
+        if value and all(isinstance(v, Mapping) for v in value):
+            # Rows of a table, one per line; spaces between the cells so a long row wraps
+            # between them rather than inside a number (see _wrap).
+            return "\n".join(
+                "  ".join(f"{k}：{text_of(v)}" for k, v in row.items()) for row in value
+            )
         return "、".join(text_of(v) for v in value) or "—"
     return f"{value} {unit}" if unit else str(value)
+
+
+def _wrap(text: str) -> WrapMode:
+    """Chinese text wraps anywhere; table rows (several lines, cells spaced) between cells."""
+    return WrapMode.WORD if "\n" in text and "  " in text else WrapMode.CHAR
+
+
+def instant_text(value: datetime | None, timed: bool) -> str:
+    """A validity bound as printed: the Beijing date, or date and time to the minute when
+    the validity has times."""
+    if value is None:
+        return ""
+    local = value.astimezone(TZ)
+    return f"{local:%Y-%m-%d %H:%M}" if timed else local.date().isoformat()
 
 
 def validity_text(valid_from: str, valid_to: str) -> str:
@@ -163,7 +185,7 @@ def render(doc: CertificateDoc, font_path: str = DEFAULT_FONT) -> bytes:
         pdf.set_font("cjk", "", size)
         needed = sum(
             pdf.multi_cell(
-                width - label_w, line, v, wrapmode=WrapMode.CHAR, dry_run=True, output="HEIGHT"
+                width - label_w, line, v, wrapmode=_wrap(v), dry_run=True, output="HEIGHT"
             )
             + pad
             for _, v in rows
@@ -176,7 +198,7 @@ def render(doc: CertificateDoc, font_path: str = DEFAULT_FONT) -> bytes:
     for label, value in rows:
         pdf.set_font("cjk", "", size)
         height = pdf.multi_cell(
-            width - label_w, line, value, wrapmode=WrapMode.CHAR, dry_run=True, output="HEIGHT"
+            width - label_w, line, value, wrapmode=_wrap(value), dry_run=True, output="HEIGHT"
         )
         if pdf.get_y() + height > limit and pdf.get_y() > 40:  # keep a row on one page
             pdf.add_page()
@@ -192,7 +214,8 @@ def render(doc: CertificateDoc, font_path: str = DEFAULT_FONT) -> bytes:
             width - label_w,
             line,
             value,
-            wrapmode=WrapMode.CHAR,
+            align="L" if _wrap(value) == WrapMode.WORD else "J",  # no stretched spaces
+            wrapmode=_wrap(value),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )

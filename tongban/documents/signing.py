@@ -10,14 +10,26 @@ What is signed
     Dates are ISO `YYYY-MM-DD` or "" when absent; `issued_at` is UTC to the second, so the
     signature survives any database's timestamp precision.
 
+    That is format TB1: a validity of whole days (Asia/Shanghai), as every certificate had
+    before validities could carry times. A validity with times (e.g. a return window
+    2026-03-01 08:30 to 18:00) is format TB2: the same six fields plus `"format":"TB2"`,
+    with `valid_from`/`valid_to` in Beijing time to the second:
+
+        {"format": "TB2", "holder": "李四", "issued_at": "2026-03-01T00:05:00Z", …,
+         "valid_from": "2026-03-01T08:30:00+08:00", "valid_to": "2026-03-01T18:00:00+08:00"}
+
+    A TB1 canonical form never changes, so certificates signed before TB2 existed verify
+    as they always did; the `format` member keeps a TB1 signature from passing as TB2.
+
 The QR payload (one line, self-contained, so it verifies offline with a public key only)
 
         TB1|<number>|<matter>|<holder>|<valid_from>|<valid_to>|<issued_at>|<key_id>|<signature>
 
-    `signature` is base64url without padding (86 characters); `%` and `|` inside a field are
-    written `%25` and `%7C`. The payload carries the signed fields themselves rather than a
-    URL: `tongban cert verify` needs them to check the signature without the database, and
-    the public page `/verify/<number>?sig=…` accepts either this payload or the bare signature.
+    (or `TB2|…` with the same fields). `signature` is base64url without padding (86
+    characters); `%` and `|` inside a field are written `%25` and `%7C`. The payload carries
+    the signed fields themselves rather than a URL: `tongban cert verify` needs them to check
+    the signature without the database, and the public page `/verify/<number>?sig=…`
+    accepts either this payload or the bare signature.
 
 Keys
     `TONGBAN_CERT_KEYS` = `key_id:base64-private-key,...` (the 32-byte Ed25519 seed). The
@@ -37,14 +49,18 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-PREFIX = "TB1"
+PREFIX = "TB1"  # validity in whole days (dates)
+PREFIX_TIMED = "TB2"  # validity with times (datetimes, Beijing time to the second)
+PREFIXES = (PREFIX, PREFIX_TIMED)
+TZ = ZoneInfo("Asia/Shanghai")
 KEY_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 SIGNED_FIELDS = ("number", "matter", "holder", "valid_from", "valid_to", "issued_at")
 _DEV_CONTEXT = b"tongban certificate signing key for development only\x00"
@@ -76,6 +92,7 @@ class Signed:
     valid_from: str = ""
     valid_to: str = ""
     issued_at: str = ""
+    format: str = PREFIX  # TB1: validity as dates; TB2: as datetimes
 
     @classmethod
     def of(
@@ -83,26 +100,47 @@ class Signed:
         number: str,
         matter: str,
         holder: str,
-        valid_from: date | None,
-        valid_to: date | None,
+        valid_from: date | datetime | None,
+        valid_to: date | datetime | None,
         issued_at: datetime,
     ) -> Signed:
+        """Dates give a TB1 record; a datetime on either side gives TB2 (a date beside it
+        then means that day's 00:00:00 / 23:59:59 in Beijing)."""
         if issued_at.tzinfo is None:
             raise ValueError("issued_at must be timezone-aware")
+        timed = isinstance(valid_from, datetime) or isinstance(valid_to, datetime)
         return cls(
             number=str(number),
             matter=str(matter),
             holder=str(holder or ""),
-            valid_from=valid_from.isoformat() if valid_from else "",
-            valid_to=valid_to.isoformat() if valid_to else "",
+            valid_from=_instant(valid_from, start=True) if timed else _day(valid_from),
+            valid_to=_instant(valid_to, start=False) if timed else _day(valid_to),
             issued_at=issued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            format=PREFIX_TIMED if timed else PREFIX,
         )
 
     def canonical(self) -> bytes:
         record = {name: getattr(self, name) for name in SIGNED_FIELDS}
+        if self.format != PREFIX:
+            record["format"] = self.format  # TB1 stays byte-for-byte what it always was
         return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
             "utf-8"
         )
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _instant(value: date | datetime | None, *, start: bool) -> str:
+    """A validity bound as Beijing time to the second: 2026-03-01T08:30:00+08:00."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time.min if start else time(23, 59, 59), tzinfo=TZ)
+    if value.tzinfo is None:
+        raise ValueError("validity datetimes must be timezone-aware")
+    return value.astimezone(TZ).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)
@@ -192,17 +230,19 @@ def _unesc(text: str) -> str:
 
 
 def encode_payload(signed: Signed, key_id: str, signature: str) -> str:
-    parts = [PREFIX, *(getattr(signed, n) for n in SIGNED_FIELDS), key_id, signature]
+    parts = [signed.format, *(getattr(signed, n) for n in SIGNED_FIELDS), key_id, signature]
     return "|".join(_esc(p) for p in parts)
 
 
 def decode_payload(payload: str) -> tuple[Signed, str, str] | None:
-    """(signed fields, key id, signature), or None when it is not a TB1 payload."""
+    """(signed fields, key id, signature), or None when it is not a TB1/TB2 payload."""
     parts = (payload or "").strip().split("|")
-    if len(parts) != 3 + len(SIGNED_FIELDS) or parts[0] != PREFIX:
+    if len(parts) != 3 + len(SIGNED_FIELDS) or parts[0] not in PREFIXES:
         return None
     values = [_unesc(p) for p in parts[1:]]
-    signed = Signed(**dict(zip(SIGNED_FIELDS, values[: len(SIGNED_FIELDS)], strict=True)))
+    signed = Signed(
+        **dict(zip(SIGNED_FIELDS, values[: len(SIGNED_FIELDS)], strict=True)), format=parts[0]
+    )
     key_id, signature = values[len(SIGNED_FIELDS) :]
     if not signed.number or not KEY_ID_RE.match(key_id) or not signature:
         return None

@@ -11,7 +11,7 @@ payload offline with public keys only.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -77,9 +77,19 @@ def _keyring() -> signing.Keyring:
         raise Unavailable(str(exc), code="cert_keys") from None
 
 
+def _local_day(value: datetime | None) -> date | None:
+    return value.astimezone(TZ).date() if value else None
+
+
 def signed_fields(cert: Certificate) -> signing.Signed:
+    """What the signature covers: a validity of whole days as dates (TB1, the format of
+    every certificate issued before validities had times), a timed one as datetimes (TB2)."""
+    if cert.validity_timed:
+        valid_from, valid_to = cert.valid_from, cert.valid_to
+    else:
+        valid_from, valid_to = _local_day(cert.valid_from), _local_day(cert.valid_to)
     return signing.Signed.of(
-        cert.number, cert.matter_code, cert.holder, cert.valid_from, cert.valid_to, cert.issued_at
+        cert.number, cert.matter_code, cert.holder, valid_from, valid_to, cert.issued_at
     )
 
 
@@ -119,7 +129,7 @@ def _check_sig(cert: Certificate, sig: str, keyring: signing.Keyring) -> str:
     if len(sig) > MAX_SIG:
         return signing.MALFORMED
     record = signed_fields(cert)
-    if sig.startswith(signing.PREFIX + "|"):
+    if sig.startswith(tuple(p + "|" for p in signing.PREFIXES)):
         result = signing.verify_payload(sig, keyring)
         if result.code != signing.OK:
             return result.code
@@ -150,6 +160,42 @@ def _local_date(value: datetime | None) -> str:
     return value.astimezone(TZ).date().isoformat() if value else ""
 
 
+def validity_texts(cert: Certificate) -> tuple[str, str]:
+    """(from, to) as printed: dates, or to the minute when the validity has times."""
+    return (
+        pdf_doc.instant_text(cert.valid_from, cert.validity_timed),
+        pdf_doc.instant_text(cert.valid_to, cert.validity_timed),
+    )
+
+
+def _printable(spec: MatterSpec, details: dict) -> tuple[dict, dict[str, str]]:
+    """The details as printed, and labels for their keys: table rows by column label, and
+    personal data (identity card numbers, phones, fields marked `personal`) masked as in
+    lists — a certificate is shown to whoever checks it, and photographed."""
+    from tongban.services.privacy import mask  # privacy → cases → outputs → here
+
+    def shown(f, value):
+        return mask(f, value) if f.is_personal and value not in (None, "") else value
+
+    fields = {f.key: f for f in spec.fields}
+    out = {}
+    for key, value in details.items():
+        f = fields.get(key)
+        if f is not None and f.type == "table" and isinstance(value, list):
+            value = [
+                {
+                    sub.label: shown(sub, row[sub.key])
+                    for sub in f.fields
+                    if isinstance(row, dict) and row.get(sub.key) not in (None, "")
+                }
+                for row in value
+            ]
+        elif f is not None:
+            value = shown(f, value)
+        out[key] = value
+    return out, {k: f.label for k, f in fields.items()}
+
+
 def _ensure_signed(cert: Certificate) -> None:
     """Certificates issued before signing was switched on are signed on first use."""
     if cert.signature and cert.key_id:
@@ -174,6 +220,8 @@ def pdf_bytes(cert: Certificate) -> bytes:
     _ensure_signed(cert)
     spec = catalog.spec_of(cert.case.matter)
     fields = {f.key: f for f in spec.fields}
+    details, labels = _printable(spec, dict(cert.details or {}))
+    valid_from, valid_to = validity_texts(cert)
     doc = pdf_doc.CertificateDoc(
         name=cert.name,
         number=cert.number,
@@ -181,10 +229,10 @@ def pdf_bytes(cert: Certificate) -> bytes:
         grants=cert.grants,
         issuer=_issuer(cert.case, spec),
         issued_on=_local_date(cert.issued_at),
-        valid_from=cert.valid_from.isoformat() if cert.valid_from else "",
-        valid_to=cert.valid_to.isoformat() if cert.valid_to else "",
-        details=dict(cert.details or {}),
-        labels={k: f.label for k, f in fields.items()},
+        valid_from=valid_from,
+        valid_to=valid_to,
+        details=details,
+        labels=labels,
         units={k: f.unit for k, f in fields.items() if f.unit},
         qr_payload=qr_payload(cert),
         verify_path=unquote(reverse("verify", args=[cert.number])),  # readable on paper
@@ -200,16 +248,28 @@ def pdf_bytes(cert: Certificate) -> bytes:
 # --- public verification --------------------------------------------------------------------
 
 
-def _today() -> date:
-    return timezone.now().astimezone(TZ).date()
+def _bounds(cert: Certificate) -> tuple[datetime | None, datetime | None]:
+    """The validity as signed: a timed one as stored; whole days from 00:00:00 of the
+    first to 23:59:59 of the last (Beijing), whatever time of day the row holds."""
+    if cert.validity_timed:
+        return cert.valid_from, cert.valid_to
+    first, last = _local_day(cert.valid_from), _local_day(cert.valid_to)
+    return (
+        datetime.combine(first, time.min, tzinfo=TZ) if first else None,
+        datetime.combine(last, time(23, 59, 59), tzinfo=TZ) if last else None,
+    )
 
 
-def _record_status(cert: Certificate, today: date) -> str:
+def _record_status(cert: Certificate, now: datetime) -> str:
+    """Against the instant `now`, to the second: a validity ending 23:59:59 (whole days)
+    or 18:00 (a window) still holds during that second."""
     if cert.revoked_at is not None:
         return "revoked"
-    if cert.valid_from and today < cert.valid_from:
+    now = now.replace(microsecond=0)
+    start, end = _bounds(cert)
+    if start and now < start:
         return "not_yet_valid"
-    if cert.valid_to and today > cert.valid_to:
+    if end and now > end:
         return "expired"
     return "valid"
 
@@ -219,9 +279,14 @@ def _status(code: str) -> dict:
     return {"status": code, "label": label, "tone": tone}
 
 
-def public_status(number: str, sig: str = "", *, today: date | None = None) -> dict:
+def public_status(
+    number: str, sig: str = "", *, now: datetime | None = None, today: date | None = None
+) -> dict:
     """What anyone holding the number (or the QR) may know: status, what it grants, the
-    holder masked, validity and the issuing body — nothing else."""
+    holder masked, validity and the issuing body — nothing else.
+
+    The status is judged at `now` (default: the current time); `today` is the older form,
+    noon of that day in Beijing, enough for a validity of whole days."""
     cert = (
         Certificate.objects.select_related("case__matter")
         .filter(number=(number or "")[:64])
@@ -229,9 +294,11 @@ def public_status(number: str, sig: str = "", *, today: date | None = None) -> d
     )
     if cert is None:
         return {"found": False, **_status("not_found"), "message": "未查到该编号的证照"}
-    today = today or _today()
-    record = _record_status(cert, today)
+    if now is None:
+        now = datetime.combine(today, time(12), tzinfo=TZ) if today else timezone.now()
+    record = _record_status(cert, now)
     spec = catalog.spec_of(cert.case.matter)
+    valid_from, valid_to = validity_texts(cert)
     out = {
         "found": True,
         **_status(record),
@@ -241,10 +308,9 @@ def public_status(number: str, sig: str = "", *, today: date | None = None) -> d
         "holder": mask_name(cert.holder),
         "valid_from": cert.valid_from,
         "valid_to": cert.valid_to,
-        "validity": pdf_doc.validity_text(
-            cert.valid_from.isoformat() if cert.valid_from else "",
-            cert.valid_to.isoformat() if cert.valid_to else "",
-        ),
+        "valid_from_text": valid_from,  # to the minute when the validity has times
+        "valid_to_text": valid_to,
+        "validity": pdf_doc.validity_text(valid_from, valid_to),
         "issuer": _issuer(cert.case, spec),
         "revoked_on": _local_date(cert.revoked_at),
         "revoke_reason": cert.revoke_reason if cert.revoked_at else "",

@@ -2,32 +2,66 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from tongban.documents.pdf import instant_text
 from tongban.engine.schema import LEVELS, CertificateSpec, MatterSpec
 from tongban.engine.workflow import EventDraft
 from tongban.services import certificates, numbering
+from tongban.services.errors import Invalid
 from tongban.store.models import Case, Certificate
 
 TZ = ZoneInfo("Asia/Shanghai")
+END_OF_DAY = time(23, 59, 59)
+SUPERSEDED = "已重新签发："  # + the new number: the revoke reason of a replaced certificate
 
 
-def _validity(cert: CertificateSpec, data: dict, now: datetime) -> tuple[date | None, date | None]:
+def _bound(spec: MatterSpec, key: str, data: dict) -> date | datetime | None:
+    """A validity bound from a date field (a date) or a datetime field (an aware datetime)."""
+    raw = data.get(key)
+    if not raw:
+        return None
+    f = spec.field(key)
+    timed = f.type == "datetime" if f is not None else len(str(raw)) > 10
+    if timed:
+        value = datetime.fromisoformat(str(raw))
+        return value if value.tzinfo else value.replace(tzinfo=TZ)
+    return date.fromisoformat(str(raw)[:10])
+
+
+def _start(value: date | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.min, tzinfo=TZ)
+
+
+def _end(value: date | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, END_OF_DAY, tzinfo=TZ)
+
+
+def validity(
+    cert: CertificateSpec, spec: MatterSpec, data: dict, now: datetime
+) -> tuple[datetime | None, datetime | None, bool]:
+    """(valid from, valid to, timed). Date fields and `days` give whole days — 00:00:00 of
+    the first to 23:59:59 of the last, Beijing time; a datetime field is used as it is
+    (timed). `days` counts the first day (whole days), or adds N × 24 hours to a datetime."""
     v = cert.validity
     if v is None:
-        return None, None
-    today = now.astimezone(TZ).date()
-    start = (
-        date.fromisoformat(data[v.from_field][:10])
-        if v.from_field and data.get(v.from_field)
-        else today
+        return None, None, False
+    start = (_bound(spec, v.from_field, data) if v.from_field else None) or (
+        now.astimezone(TZ).date()
     )
-    if v.to_field and data.get(v.to_field):
-        return start, date.fromisoformat(data[v.to_field][:10])
-    if v.days:
-        return start, start + timedelta(days=v.days - 1)
-    return start, None
+    end = _bound(spec, v.to_field, data) if v.to_field else None
+    if end is None and v.days:
+        if isinstance(start, datetime):
+            end = start + timedelta(days=v.days)
+        else:
+            end = start + timedelta(days=v.days - 1)
+    timed = isinstance(start, datetime) or isinstance(end, datetime)
+    return _start(start), _end(end), timed
 
 
 def _division(org_path: str, level: str) -> str:
@@ -37,13 +71,35 @@ def _division(org_path: str, level: str) -> str:
     return codes[min(index, len(codes) - 1)]
 
 
+def _check_validity(
+    cert: CertificateSpec, spec: MatterSpec, start: datetime, end: datetime, timed: bool
+) -> None:
+    if end >= start:
+        return
+    labels = {f.key: f.label for f in spec.fields}
+    v = cert.validity
+    to_label = labels.get(v.to_field or "", "有效期结束")
+    from_label = labels.get(v.from_field or "", "有效期开始")
+    raise Invalid(
+        f"「{cert.name}」的有效期不成立：{to_label} {instant_text(end, timed)} 早于 "
+        f"{from_label} {instant_text(start, timed)}，不能发证；请退回申请人更正",
+        code="validity_inverted",
+    )
+
+
 def issue_certificate(
     case: Case, spec: MatterSpec, key: str, actor_id: int, now: datetime
 ) -> tuple[Certificate, EventDraft]:
+    """A numbered, signed certificate (unsaved: the caller bulk-creates it in the same
+    transaction) and its event. A certificate of the same key this case already holds is
+    superseded: revoked with the reason 已重新签发：<new number>, so only the newest one
+    verifies as valid."""
     cert = next(c for c in spec.outputs.certificates if c.key == key)
+    valid_from, valid_to, timed = validity(cert, spec, case.data, now)
+    if valid_from is not None and valid_to is not None:
+        _check_validity(cert, spec, valid_from, valid_to, timed)
     division = _division(case.org_path, cert.numbering.division_level)
     number = numbering.issue(cert.numbering, now=now, division=division, matter=spec.code)
-    valid_from, valid_to = _validity(cert, case.data, now)
     holder = str(case.data.get(cert.holder_field, "")) if cert.holder_field else ""
     details = {k: case.data.get(k) for k in cert.show_fields if k in case.data}
     row = Certificate(
@@ -57,14 +113,25 @@ def issue_certificate(
         details=details,
         valid_from=valid_from,
         valid_to=valid_to,
+        validity_timed=timed,
         issued_at=now,
     )
-    event = EventDraft(
-        "certificate",
-        case.state,
-        case.state,
-        actor_id,
-        payload={"number": number, "certificate": cert.key, "valid_to": valid_to},
+    superseded = list(
+        Certificate.objects.select_for_update()
+        .filter(case=case, key=cert.key, revoked_at__isnull=True)
+        .order_by("pk")
+        .values_list("number", flat=True)
     )
+    if superseded:
+        Certificate.objects.filter(number__in=superseded).update(
+            revoked_at=now, revoke_reason=f"{SUPERSEDED}{number}"
+        )
+    signed = certificates.signed_fields(row)  # the validity as it is signed: dates or times
+    payload = {"number": number, "certificate": cert.key, "valid_to": signed.valid_to or None}
+    if timed:
+        payload["valid_from"] = signed.valid_from or None
+    if superseded:
+        payload["supersedes"] = superseded
+    event = EventDraft("certificate", case.state, case.state, actor_id, payload=payload)
     certificates.sign(row)
     return row, event

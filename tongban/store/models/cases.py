@@ -134,8 +134,13 @@ class Certificate(models.Model):
     holder = models.CharField(max_length=200, blank=True)
     grants = models.TextField(blank=True)
     details = models.JSONField(default=dict)
-    valid_from = models.DateField(null=True, blank=True)
-    valid_to = models.DateField(null=True, blank=True)
+    # The validity as instants. A validity of whole days (date fields, `validity.days`)
+    # runs from 00:00:00 of the first day to 23:59:59 of the last, Asia/Shanghai, and is
+    # signed as dates (payload TB1); `validity_timed` marks one taken from datetime fields,
+    # shown to the minute and signed as datetimes (TB2).
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    validity_timed = models.BooleanField(default=False)
     issued_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.CharField(max_length=200, blank=True)

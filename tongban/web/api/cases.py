@@ -105,8 +105,11 @@ def case_out(case: Case, user) -> dict:
                 "number": c.number,
                 "name": c.name,
                 "holder": c.holder,
-                "valid_from": c.valid_from,
-                "valid_to": c.valid_to,
+                # Beijing dates as before; the instants too, since a validity may have times
+                "valid_from": local(c.valid_from).date() if c.valid_from else None,
+                "valid_to": local(c.valid_to).date() if c.valid_to else None,
+                "valid_from_at": local(c.valid_from),
+                "valid_to_at": local(c.valid_to),
                 "issued_at": local(c.issued_at),
                 "revoked": c.revoked_at is not None,
             }

@@ -227,6 +227,10 @@ class CertificateOut(Schema):
     holder: str
     valid_from: date | None = None
     valid_to: date | None = None
+    valid_from_at: datetime | None = Field(None, description="有效期开始时刻（北京时间）")
+    valid_to_at: datetime | None = Field(
+        None, description="有效期结束时刻；按日计的有效期为最后一天 23:59:59"
+    )
     issued_at: datetime
     revoked: bool
 
