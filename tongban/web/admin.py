@@ -140,3 +140,6 @@ class MatterVersionAdmin(admin.ModelAdmin):
                 "catalog_dir": settings.CATALOG_DIR,
             },
         )
+
+
+from tongban.web import admin_registry  # noqa: E402,F401 (registers the registries)

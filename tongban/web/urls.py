@@ -37,5 +37,6 @@ urlpatterns = [
     path("supervise/export.xlsx", supervise.export, name="supervise_export"),
     path("api/", api.urls),
     path("reports/", include("tongban.web.urls_reports")),
+    path("registry/", include("tongban.web.urls_registry")),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,16 @@ from tongban.store.models.portal import (
     RevealLog,
     Upload,
 )
+from tongban.store.models.registry import (
+    Driver,
+    Enterprise,
+    ImportJob,
+    Person,
+    Place,
+    Rider,
+    Vehicle,
+    Volunteer,
+)
 from tongban.store.models.requests import RoutingCorrection, RoutingRule
 
 __all__ = [
@@ -41,4 +51,12 @@ __all__ = [
     "Counter",
     "Outbox",
     "Delivery",
+    "Person",
+    "Enterprise",
+    "Vehicle",
+    "Driver",
+    "Rider",
+    "Place",
+    "Volunteer",
+    "ImportJob",
 ]

@@ -1,0 +1,408 @@
+"""Importing registries: all or nothing, partial with rejected rows back, no duplicates
+on re-import, round trips, GCJ-02, and the jurisdiction and health rules."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.registry.util import (
+    CANGLANG_GRID,
+    GRID,
+    GRID_NAME,
+    OTHER_GRID,
+    bad_check_digit,
+    credit_code,
+    headers,
+    id_number,
+    person_row,
+    persons,
+    write,
+)
+from tongban.engine.validators import CHINA_MESSAGE, gcj02_to_wgs84, wgs84_to_gcj02
+from tongban.registry import xlsx
+from tongban.services import registry
+from tongban.services.errors import Forbidden, Invalid
+from tongban.store.models import Enterprise, Person, Place, RevealLog
+
+pytestmark = pytest.mark.django_db
+
+
+def sheet_rows(path):
+    ws = load_workbook(path, read_only=True).worksheets[0]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def only(result):
+    """(row, column, letter, reason) of each problem."""
+    return [(p.row, p.column, p.letter, p.reason) for p in result.problems]
+
+
+def test_good_file_imports_every_row(tmp_path, clerk):
+    path = persons(tmp_path / "p.xlsx", 20)
+    seen = []
+    result = registry.import_file("person", path, clerk, progress=lambda d, t: seen.append((d, t)))
+    assert result.ok and result.imported
+    assert (result.rows, result.created, result.updated) == (20, 20, 0)
+    p = Person.objects.get(id_number=id_number(3))
+    assert (p.name, p.org.code, p.j_street, p.tags) == ("居民3", GRID, "320507103", "党员、志愿者")
+    assert p.updated_by == clerk
+    assert seen[-1][0] == seen[-1][1] and all(d <= t for d, t in seen)
+
+
+@pytest.mark.parametrize("write_only", [False, True])
+def test_reimport_updates_and_never_duplicates(tmp_path, clerk, write_only):
+    path = persons(tmp_path / "p.xlsx", 10, write_only=write_only)
+    registry.import_file("person", path, clerk)
+    rows = [person_row(i, 居住地址=f"新址{i}号") for i in range(1, 11)]
+    write(path, headers("person"), rows, write_only=write_only)
+    again = registry.import_file("person", path, clerk)
+    assert (again.created, again.updated) == (0, 10)
+    assert Person.objects.count() == 10
+    assert Person.objects.get(id_number=id_number(4)).address == "新址4号"
+
+
+def test_columns_in_any_order_and_title_rows_above(tmp_path, clerk):
+    header = list(reversed(headers("person")))
+    path = write(
+        tmp_path / "p.xlsx",
+        ["序号", *header],
+        [{**person_row(1), "序号": 1}],
+        before=[["湘城社区人员台账"], []],
+    )
+    result = registry.import_file("person", path, clerk)
+    assert result.ok and result.created == 1
+
+
+BAD_CASES = {
+    "check_digit": (
+        {"身份证号码": bad_check_digit(id_number(3))},
+        ("身份证号码", "B", "身份证号码校验位不正确，请核对最后一位"),
+    ),
+    "outside_china": (None, ("纬度/经度", "D/E", CHINA_MESSAGE)),
+    "credit_code": (
+        None,
+        ("统一社会信用代码", "B", "统一社会信用代码校验位不正确，请核对最后一位"),
+    ),
+    "duplicate_key": (
+        {"身份证号码": id_number(2)},
+        ("身份证号码", "B", "与第 3 行重复（身份证号码相同），同一文件中每条记录只能出现一次"),
+    ),
+    "formula": (
+        {"居住地址": "=A2&B2"},
+        (
+            "居住地址",
+            "D",
+            "单元格含有公式，请改为直接填写内容（在 Excel 中复制该列，再“选择性粘贴 → 数值”）",
+        ),
+    ),
+    "outside_jurisdiction": (
+        {"所属网格/社区": CANGLANG_GRID},
+        ("所属网格/社区", "E", "“南门社区第一网格”不在您的辖区内，不能导入"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_one_bad_row_imports_nothing(tmp_path, clerk, case):
+    over, (column, letter, reason) = BAD_CASES[case]
+    if case == "outside_china":
+        header = headers("place")
+        good = [
+            {
+                "名称": f"驿站{i}",
+                "类型": "骑手驿站",
+                "纬度": 31.43,
+                "经度": 120.71,
+                "所属网格/社区": GRID,
+            }
+            for i in range(1, 6)
+        ]
+        good[2].update({"纬度": 51.5074, "经度": -0.1278})
+        path, kind, model = write(tmp_path / "x.xlsx", header, good), "place", Place
+    elif case == "credit_code":
+        rows = [
+            {
+                "名称": f"企业{i}",
+                "统一社会信用代码": credit_code(i),
+                "主体类型": "企业",
+                "所属网格/社区": GRID,
+            }
+            for i in range(1, 6)
+        ]
+        code = rows[2]["统一社会信用代码"]
+        rows[2]["统一社会信用代码"] = code[:-1] + ("0" if code[-1] != "0" else "1")
+        path = write(tmp_path / "x.xlsx", headers("enterprise"), rows)
+        kind, model = "enterprise", Enterprise
+    else:
+        rows = [person_row(i) for i in range(1, 6)]
+        rows[2].update(over)  # Excel row 4
+        path, kind, model = write(tmp_path / "x.xlsx", headers("person"), rows), "person", Person
+    result = registry.import_file(kind, path, clerk, rejected_out=tmp_path / "rej.xlsx")
+    assert only(result) == [(4, column, letter, reason)]
+    assert not result.imported and model.objects.count() == 0
+    assert result.summary().endswith("1 行有误，整个文件未导入")
+
+
+def test_missing_columns_are_named(tmp_path, clerk):
+    path = write(tmp_path / "x.xlsx", headers("person", skip=("id_number", "org")), [person_row(1)])
+    result = registry.import_file("person", path, clerk)
+    assert result.fatal and not result.imported
+    assert only(result) == [
+        (1, "身份证号码", "", "缺少必填列“身份证号码”，请从模板复制表头"),
+        (1, "所属网格/社区", "", "缺少必填列“所属网格/社区”，请从模板复制表头"),
+    ]
+
+
+def test_fifty_megabyte_file(tmp_path, clerk):
+    path = tmp_path / "big.xlsx"
+    with path.open("wb") as f:
+        f.write(b"PK\x03\x04")
+        f.truncate(50 * 1024 * 1024 + 1)
+    result = registry.import_file("person", path, clerk)
+    assert result.fatal and Person.objects.count() == 0
+    assert only(result) == [(None, "", "", "文件大小 50.0 MB，超过 50.0 MB 上限，请拆分后分批导入")]
+    assert result.problems[0].text().startswith("文件：")
+
+
+def test_zip_bomb_imports_nothing(tmp_path, clerk, monkeypatch):
+    monkeypatch.setattr(xlsx, "MAX_PART_BYTES", 200_000)
+    path = persons(tmp_path / "p.xlsx", 2000)
+    result = registry.import_file("person", path, clerk)
+    assert result.fatal and "解压后过大" in result.problems[0].reason
+    assert Person.objects.count() == 0
+
+
+def test_mixed_file_partial_imports_good_rows_and_returns_the_rest(tmp_path, clerk):
+    rows = [person_row(i) for i in range(1, 11)]
+    rows[1]["身份证号码"] = bad_check_digit(rows[1]["身份证号码"])  # row 3
+    rows[4]["人员标签"] = "党员、会计"  # row 6
+    rows[6]["联系电话"] = "=1+1"  # row 8
+    path = write(tmp_path / "mixed.xlsx", headers("person"), rows)
+    strict = registry.import_file("person", path, clerk)
+    assert [p.row for p in strict.problems] == [3, 6, 8] and Person.objects.count() == 0
+
+    rejected = tmp_path / "rejected.xlsx"
+    result = registry.import_file("person", path, clerk, partial=True, rejected_out=rejected)
+    assert (result.created, result.rejected, result.imported) == (7, 3, True)
+    assert Person.objects.count() == 7
+    back = sheet_rows(rejected)
+    assert back[0] == [*headers("person"), "原行号", "错误原因"]
+    assert [r[-2] for r in back[1:]] == [3, 6, 8]
+    assert back[1][1] == rows[1]["身份证号码"]  # as sent, for fixing
+    assert back[1][-1] == "身份证号码：身份证号码校验位不正确，请核对最后一位"
+    assert back[3][2] == "=1+1"  # the formula comes back as text
+    assert "“会计”不在可选范围内" in back[2][-1]
+    # Fix the rejected file and import it as it is: the two extra columns are ignored.
+    wb = load_workbook(rejected)
+    ws = wb.active
+    ws["B2"] = id_number(2)
+    ws["F3"] = "党员"
+    ws["C4"] = "13900000007"
+    wb.save(rejected)
+    fixed = registry.import_file("person", rejected, clerk)
+    assert fixed.ok and fixed.created == 3 and Person.objects.count() == 10
+
+
+def test_round_trip_export_import(tmp_path, clerk, health_officer):
+    path = persons(tmp_path / "p.xlsx", 8)
+    registry.import_file("person", path, health_officer)
+    Person.objects.filter(id_number=id_number(1)).update(health_tags="透析")
+    out = tmp_path / "export.xlsx"
+    assert registry.export("person", out, health_officer, unmasked=True) == 8
+    exported = sheet_rows(out)
+    assert exported[0] == headers("person")
+    assert exported[1][4] == f"{GRID_NAME}（{GRID}）"
+    before = list(
+        Person.objects.order_by("pk").values_list(
+            "name", "id_number", "phone", "address", "org", "tags", "health_tags", "note"
+        )
+    )
+    result = registry.import_file("person", out, health_officer)
+    assert result.ok and (result.created, result.updated) == (0, 8)
+    after = list(
+        Person.objects.order_by("pk").values_list(
+            "name", "id_number", "phone", "address", "org", "tags", "health_tags", "note"
+        )
+    )
+    assert after == before
+    # the unmasked export was a bulk reveal: one log row per record
+    assert RevealLog.objects.filter(user=health_officer, subject__startswith="person:").count() == 8
+
+
+def test_masked_export_hides_numbers_and_cannot_be_mistaken_for_data(tmp_path, clerk):
+    registry.import_file("person", persons(tmp_path / "p.xlsx", 3), clerk)
+    out = tmp_path / "masked.xlsx"
+    registry.export("person", out, clerk)
+    rows = sheet_rows(out)
+    assert "健康标签" not in rows[0]
+    assert rows[1][1] == id_number(1)[:6] + "********" + id_number(1)[-4:]
+    assert rows[1][2] == "139****0001"
+    assert RevealLog.objects.count() == 0
+    again = registry.import_file("person", out, clerk)
+    assert not again.imported and {p.column for p in again.problems} >= {"身份证号码"}
+
+
+def test_gcj02_coordinates_are_stored_as_wgs84(tmp_path, clerk):
+    wgs = (31.4386, 120.7124)
+    gcj = wgs84_to_gcj02(*wgs)
+    header = headers("place")
+    row = {
+        "名称": "湘城骑手驿站",
+        "类型": "骑手驿站",
+        "纬度": gcj[0],
+        "经度": gcj[1],
+        "服务设施": "充电、饮水、药箱、书架",
+        "开放时间": "每天 8:00-20:00",
+        "所属网格/社区": GRID,
+    }
+    path = write(tmp_path / "places.xlsx", header, [row])
+    result = registry.import_file("place", path, clerk, gcj02=True)
+    assert result.ok
+    place = Place.objects.get()
+    assert abs(place.lat - wgs[0]) < 1e-6 and abs(place.lng - wgs[1]) < 1e-6
+    assert (place.lat, place.lng) == tuple(round(x, 7) for x in gcj02_to_wgs84(*gcj))
+    # Places are keyed by (grid, type, name): the same file again is an update.
+    again = registry.import_file("place", path, clerk, gcj02=True)
+    assert (again.created, again.updated) == (0, 1) and Place.objects.count() == 1
+    # exported as WGS84, so a re-import without --gcj02 keeps the point where it is
+    out = tmp_path / "out.xlsx"
+    registry.export("place", out, clerk)
+    registry.import_file("place", out, clerk)
+    place.refresh_from_db()
+    assert abs(place.lat - wgs[0]) < 1e-6 and abs(place.lng - wgs[1]) < 1e-6
+
+
+def test_other_street_cannot_import_into_or_take_over_rows(tmp_path, clerk, other_clerk):
+    registry.import_file("person", persons(tmp_path / "p.xlsx", 3), clerk)
+    # Same people, filed by 沧浪街道 in its own grid: those IDs belong to 阳澄湖镇.
+    rows = [person_row(i, **{"所属网格/社区": CANGLANG_GRID}) for i in range(1, 4)]
+    path = write(tmp_path / "theirs.xlsx", headers("person"), rows)
+    result = registry.import_file("person", path, other_clerk)
+    assert not result.imported
+    assert {p.reason for p in result.problems} == {
+        "该身份证号码已由其他辖区登记，不能在此导入；如已迁入本辖区，请联系原辖区移交"
+    }
+    assert set(Person.objects.values_list("j_street", flat=True)) == {"320507103"}
+    # and it cannot name 阳澄湖镇's grid at all
+    path = persons(tmp_path / "mine.xlsx", 1, start=50)
+    result = registry.import_file("person", path, other_clerk)
+    assert only(result) == [(2, "所属网格/社区", "E", "“湘城社区第一网格”不在您的辖区内，不能导入")]
+
+
+def test_other_street_sees_and_exports_nothing(tmp_path, clerk, other_clerk):
+    registry.import_file("person", persons(tmp_path / "p.xlsx", 3), clerk)
+    scope = registry.scope_of(other_clerk)
+    assert registry.search(registry.kind_of("person"), scope).count() == 0
+    assert registry.export("person", tmp_path / "o.xlsx", other_clerk) == 0
+    assert registry.lookup("person", other_clerk, "居民1") == []
+    pk = Person.objects.first().pk
+    with pytest.raises(registry.NotFound):
+        registry.reveal("person", pk, other_clerk, "id_number")
+
+
+def test_org_by_name_and_grid_worker_scope(tmp_path, users):
+    grid_worker = users.grid_yangchenghu1  # 湘城社区第一网格 only
+    rows = [
+        person_row(1, **{"所属网格/社区": GRID_NAME}),
+        person_row(2, **{"所属网格/社区": OTHER_GRID}),
+    ]
+    path = write(tmp_path / "p.xlsx", headers("person"), rows)
+    result = registry.import_file("person", path, grid_worker, partial=True)
+    assert result.created == 1
+    assert only(result) == [(3, "所属网格/社区", "E", "“消泾村第一网格”不在您的辖区内，不能导入")]
+
+
+def test_health_tags_need_sees_health(tmp_path, clerk, health_officer):
+    rows = [person_row(1, 健康标签="透析、肿瘤"), person_row(2)]
+    path = write(tmp_path / "p.xlsx", headers("person"), rows)
+    refused = registry.import_file("person", path, clerk)
+    assert only(refused) == [
+        (2, "健康标签", "G", "您的岗位不能填写“健康标签”（仅卫健工作人员可以填写），请清空该列")
+    ]
+    assert registry.import_file("person", path, health_officer).ok
+    assert Person.objects.get(id_number=id_number(1)).health_tags == "透析、肿瘤"
+    # A clerk re-importing a file with an empty health column leaves the tags alone.
+    path = persons(tmp_path / "clerk.xlsx", 2)
+    assert registry.import_file("person", path, clerk).updated == 2
+    assert Person.objects.get(id_number=id_number(1)).health_tags == "透析、肿瘤"
+    # and never sees them
+    kind, scope = registry.kind_of("person"), registry.scope_of(clerk)
+    rec = Person.objects.get(id_number=id_number(1))
+    cells = {c.key: c for c in registry.row_cells(kind, rec, scope)}
+    assert cells["health_tags"].hidden and cells["health_tags"].text == ""
+    assert registry.search(kind, scope, filters={"health_tags": "透析"}).count() == 2  # ignored
+    assert "健康标签" not in sheet_rows(_export(tmp_path, clerk))[0]
+    assert "health_tags" not in registry.lookup("person", clerk, "居民1")[0]["fields"]
+    assert "health_tags" not in registry.resolve(f"person:{rec.pk}", clerk)
+    # the health officer does
+    hscope = registry.scope_of(health_officer)
+    cells = {c.key: c for c in registry.row_cells(kind, rec, hscope)}
+    assert cells["health_tags"].text == "透析、肿瘤"
+    assert registry.search(kind, hscope, filters={"health_tags": "透析"}).count() == 1
+    assert sheet_rows(_export(tmp_path, health_officer))[1][6] == "透析、肿瘤"
+
+
+def _export(tmp_path, user):
+    out = tmp_path / f"e-{user.username}.xlsx"
+    registry.export("person", out, user)
+    return out
+
+
+def test_residents_cannot_use_registries(tmp_path, users):
+    with pytest.raises(Forbidden):
+        registry.import_file("person", persons(tmp_path / "p.xlsx", 1), users.zhangsan)
+    with pytest.raises(Invalid):
+        registry.export("person", tmp_path / "x.xlsx", None, unmasked=True)
+
+
+def test_enterprise_and_reveal_log(tmp_path, clerk):
+    header = headers("enterprise")
+    rows = [
+        {
+            "名称": f"企业{i}",
+            "统一社会信用代码": credit_code(i),
+            "主体类型": "个体工商户",
+            "从业人数": i,
+            "联系电话": "0512-65221234",
+            "所属网格/社区": GRID,
+        }
+        for i in range(1, 4)
+    ]
+    assert registry.import_file("enterprise", write(tmp_path / "e.xlsx", header, rows), clerk).ok
+    e = Enterprise.objects.get(credit_code=credit_code(2))
+    assert e.employees == 2 and e.phone == "0512-65221234"
+    assert registry.reveal("enterprise", e.pk, clerk, "phone", "10.0.0.1") == "0512-65221234"
+    log = RevealLog.objects.get()
+    assert (log.subject, log.field, log.ip) == (f"enterprise:{e.pk}", "phone", "10.0.0.1")
+    found = registry.lookup("enterprise", clerk, credit_code(2))
+    assert [f["fields"]["phone"] for f in found] == ["0512-******34"]
+
+
+def test_a_failure_mid_write_leaves_nothing_behind(tmp_path, clerk, monkeypatch):
+    from django.db import DatabaseError
+
+    from tongban.store.models.registry import RegistryQuerySet
+
+    monkeypatch.setattr(registry, "WRITE_BATCH", 10)
+    real = RegistryQuerySet.upsert
+    calls = []
+
+    def flaky(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise DatabaseError("disk full")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(RegistryQuerySet, "upsert", flaky)
+    with pytest.raises(DatabaseError):
+        registry.import_file("person", persons(tmp_path / "p.xlsx", 45), clerk)
+    assert len(calls) == 3 and Person.objects.count() == 0
+
+
+def test_partial_with_every_row_bad(tmp_path, clerk):
+    rows = [person_row(i, 身份证号码="123") for i in range(1, 4)]
+    result = registry.import_file(
+        "person", write(tmp_path / "p.xlsx", headers("person"), rows), clerk, partial=True
+    )
+    assert not result.imported and result.summary() == "人员：共 3 行，全部有误，未导入任何记录"
