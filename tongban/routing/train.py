@@ -1,0 +1,423 @@
+"""Training the router, choosing its automatic-routing threshold, and measuring it.
+
+Evaluation split policy (what is measured on, and what training may never see):
+
+* **Message bodies** (``messages.tsv``): a fixed test split of 20 %, stratified by category
+  and drawn with ``seed`` (default 0) over groups of near-duplicates, so a group is wholly
+  in the test split or wholly out of it — :func:`split_messages`. Training never sees it.
+* **Titles** (``titles.tsv``): the split given in the file; ``train`` rows are training
+  data, ``dev`` rows are held out.
+* **No leakage across the splits**: a training row (message or title) that is a
+  near-duplicate of any test message or dev title is dropped from training. This matters:
+  a title is often the subject line of a message body and then sits inside it
+  (see ``data.near_duplicate_pairs`` for the definition).
+* **Threshold**: 20 % of the remaining training pool, stratified and by near-duplicate
+  groups, is held back. A router fitted on the other 80 % classifies it; for messages and
+  for titles separately, the threshold is the lowest confidence at which the held-back
+  predictions at or above it are right at least ``TARGET_PRECISION`` (99 %) of the time,
+  and the router keeps the higher of the two. The router is then refitted on the whole
+  pool (held-back part included) and keeps that threshold. The test splits play no part.
+
+Dispatcher corrections (``extra``: (text, label) pairs) always train, with weight
+``CORRECTION_WEIGHT``; a training row whose normalised text equals a correction's is
+replaced by the correction. They are never held back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tongban.routing.data import (
+    LABELS,
+    DataError,
+    Example,
+    data_dir,
+    duplicate_groups,
+    groups_from_pairs,
+    load_messages,
+    load_titles,
+    near_duplicate_pairs,
+    normalize,
+)
+from tongban.routing.model import Router
+
+TEST_FRACTION = 0.2
+HOLD_FRACTION = 0.2
+TARGET_PRECISION = 0.99
+CORRECTION_WEIGHT = 2.0
+#: a source (messages, titles) gets its own threshold when this many rows are held back
+MIN_ROWS_PER_SOURCE = 100
+
+
+# --- splits -------------------------------------------------------------------------------
+
+
+def group_split(
+    examples: Sequence[Example], groups: Sequence[int], fraction: float, seed: int
+) -> tuple[list[int], list[int]]:
+    """Indices (kept, held) with about ``fraction`` of each category held, whole groups only.
+
+    A group counts under its most common label; groups are drawn in a seeded random order.
+    """
+    members: dict[int, list[int]] = defaultdict(list)
+    for k, g in enumerate(groups):
+        members[g].append(k)
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for g, ks in members.items():
+        counts = Counter(examples[k].label for k in ks)
+        label = min(counts, key=lambda lab: (-counts[lab], lab))
+        by_label[label].append(g)
+    rng = random.Random(seed)
+    held: set[int] = set()
+    for label in sorted(by_label):
+        label_groups = sorted(by_label[label])
+        rng.shuffle(label_groups)
+        target = round(fraction * sum(len(members[g]) for g in label_groups))
+        taken = 0
+        for g in label_groups:
+            if taken >= target:
+                break
+            held.update(members[g])
+            taken += len(members[g])
+    kept = [k for k in range(len(examples)) if k not in held]
+    return kept, sorted(held)
+
+
+def split_messages(seed: int = 0) -> tuple[list[Example], list[Example]]:
+    """(train, test) message bodies: the fixed, seeded, stratified, de-duplicated 20 % split."""
+    messages = load_messages()
+    kept, held = group_split(
+        messages, duplicate_groups([m.text for m in messages]), TEST_FRACTION, seed
+    )
+    return [messages[k] for k in kept], [messages[k] for k in held]
+
+
+@dataclass
+class TrainingData:
+    """Everything one training run uses, split as the module docstring says."""
+
+    fit: list[Example]  # training rows the threshold model learns from
+    hold: list[Example]  # held back to choose the threshold
+    extra: list[Example]  # dispatcher corrections: always trained on
+    message_test: list[Example]
+    title_dev: list[Example]
+    groups: dict[str, int] = field(default_factory=dict)  # normalised text → group
+    dropped_near_test: int = 0
+    replaced_by_corrections: int = 0
+
+    def rows(self, part: str) -> list[Example]:
+        return {"fit": self.fit + self.extra, "all": self.fit + self.hold + self.extra}[part]
+
+    def sizes(self) -> dict[str, int]:
+        train = self.fit + self.hold
+        return {
+            "train_messages": sum(e.source == "message" for e in train),
+            "train_titles": sum(e.source == "title" for e in train),
+            "corrections": len(self.extra),
+            "held_back": len(self.hold),
+            "dropped_near_test": self.dropped_near_test,
+            "replaced_by_corrections": self.replaced_by_corrections,
+            "test_messages": len(self.message_test),
+            "dev_titles": len(self.title_dev),
+        }
+
+
+def _corrections(extra: Iterable[tuple[str, str]]) -> list[Example]:
+    out = []
+    for n, row in enumerate(extra, start=1):
+        try:
+            text, label = row
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"correction {n}: expected a (text, label) pair, got {row!r}"
+            ) from None
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"correction {n}: empty text")
+        if label not in LABELS:
+            raise ValueError(
+                f"correction {n}: unknown label {label!r} (known: {', '.join(LABELS)})"
+            )
+        out.append(Example(text, label, "correction", "train", f"correction {n}"))
+    return out
+
+
+def prepare(seed: int = 0, extra: Iterable[tuple[str, str]] = ()) -> TrainingData:
+    """Load the data and split it (see the module docstring).
+
+    Near-duplicate pairs are found once over all texts; the message split uses only the
+    pairs between messages, so it is the split :func:`split_messages` makes.
+    """
+    corrections = _corrections(extra)
+    messages = load_messages()
+    titles = load_titles()
+    everything = messages + titles + corrections
+    pairs = near_duplicate_pairs([e.text for e in everything])
+    n_messages = len(messages)
+
+    message_groups = groups_from_pairs(n_messages, [(i, j) for i, j in pairs if j < n_messages])
+    kept, held = group_split(messages, message_groups, TEST_FRACTION, seed)
+    titles_at = range(n_messages, n_messages + len(titles))
+    heldout = set(held) | {k for k in titles_at if everything[k].split == "dev"}
+    if len(heldout) == len(held):
+        raise DataError(f"{data_dir() / 'titles.tsv'}: no rows with split 'dev'")
+    candidates = kept + [k for k in titles_at if everything[k].split == "train"]
+
+    near_test = {i for i, j in pairs if j in heldout} | {j for i, j in pairs if i in heldout}
+    corrected = {normalize(c.text) for c in corrections}
+    pool: list[int] = []
+    dropped = replaced = 0
+    for k in candidates:
+        if k in near_test:
+            dropped += 1
+        elif normalize(everything[k].text) in corrected:
+            replaced += 1
+        else:
+            pool.append(k)
+    training = pool + list(range(len(everything) - len(corrections), len(everything)))
+    position = {k: n for n, k in enumerate(training)}
+    local_pairs = [(position[i], position[j]) for i, j in pairs if i in position and j in position]
+    group_of = groups_from_pairs(len(training), local_pairs)
+    groups = {normalize(everything[k].text): g for k, g in zip(training, group_of, strict=True)}
+    pool_rows = [everything[k] for k in pool]
+    fit_rows, hold_rows = group_split(pool_rows, group_of[: len(pool)], HOLD_FRACTION, seed)
+    return TrainingData(
+        fit=[pool_rows[k] for k in fit_rows],
+        hold=[pool_rows[k] for k in hold_rows],
+        extra=corrections,
+        message_test=[messages[k] for k in held],
+        title_dev=[everything[k] for k in titles_at if everything[k].split == "dev"],
+        groups=groups,
+        dropped_near_test=dropped,
+        replaced_by_corrections=replaced,
+    )
+
+
+# --- threshold ----------------------------------------------------------------------------
+
+
+def lowest_threshold(
+    confidences: Sequence[float], correct: Sequence[bool], target: float = TARGET_PRECISION
+) -> float:
+    """The lowest confidence t such that predictions with confidence ≥ t are right at least
+    ``target`` of the time; ``inf`` if no t achieves it. Ties are kept together.
+    """
+    conf = np.asarray(confidences, dtype=np.float64)
+    right = np.asarray(correct, dtype=bool)
+    if conf.size == 0:
+        return math.inf
+    order = np.argsort(-conf, kind="stable")
+    conf, right = conf[order], right[order]
+    precision = np.cumsum(right) / np.arange(1, conf.size + 1)
+    # a cut may only fall after the last of equal confidences
+    last_of_tie = np.r_[conf[1:] != conf[:-1], True]
+    good = np.flatnonzero((precision >= target) & last_of_tie)
+    return float(conf[good[-1]]) if good.size else math.inf
+
+
+def choose_threshold(
+    confidences: Sequence[float],
+    correct: Sequence[bool],
+    sources: Sequence[str],
+    target: float = TARGET_PRECISION,
+) -> tuple[float, dict[str, Any]]:
+    """The threshold for held-back predictions: the highest of the per-source thresholds
+    (sources with at least ``MIN_ROWS_PER_SOURCE`` rows), or of all rows together if none.
+    """
+    conf = np.asarray(confidences, dtype=np.float64)
+    right = np.asarray(correct, dtype=bool)
+    src = np.asarray(sources, dtype=object)
+    per_source = {}
+    for source in sorted(set(src.tolist())):
+        mask = src == source
+        if mask.sum() >= MIN_ROWS_PER_SOURCE:
+            per_source[source] = lowest_threshold(conf[mask], right[mask], target)
+    if not per_source:
+        per_source["all"] = lowest_threshold(conf, right, target)
+    threshold = max(per_source.values())
+    auto = conf >= threshold
+    info = {
+        "target_precision": target,
+        "held_back_rows": int(conf.size),
+        "per_source": {k: _finite(v) for k, v in per_source.items()},
+        "held_back_auto_share": float(auto.mean()) if conf.size else 0.0,
+        "held_back_auto_precision": float(right[auto].mean()) if auto.any() else None,
+    }
+    return threshold, info
+
+
+# --- fitting ------------------------------------------------------------------------------
+
+Factory = Callable[..., Any]
+
+
+def fit_with_threshold(
+    factory: Factory,
+    data: TrainingData,
+    seed: int = 0,
+    token_cache: dict[str, list[str]] | None = None,
+    *,
+    refit: bool = True,
+) -> tuple[Any, dict[str, Any]]:
+    """Fit on the fit part, choose the threshold on the held-back part, refit on everything.
+
+    ``factory(seed=…)`` makes an unfitted router (``Router`` or ``model.baseline``).
+    ``refit=False`` keeps the first router (trained without the held-back part): quicker,
+    and the threshold is exactly that router's, at the cost of less training data.
+    """
+    cache = {} if token_cache is None else token_cache
+    started = time.perf_counter()
+
+    def fit(rows: list[Example]):
+        return factory(seed=seed).fit(
+            [e.text for e in rows],
+            [e.label for e in rows],
+            sample_weight=[CORRECTION_WEIGHT if e.source == "correction" else 1.0 for e in rows],
+            groups=[data.groups.get(normalize(e.text), -1 - k) for k, e in enumerate(rows)],
+            token_cache=cache,
+        )
+
+    first = fit(data.rows("fit"))
+    predictions = first.predict([e.text for e in data.hold])
+    threshold, selection = choose_threshold(
+        [c for _, c in predictions],
+        [p == e.label for (p, _), e in zip(predictions, data.hold, strict=True)],
+        [e.source for e in data.hold],
+    )
+    router = fit(data.rows("all")) if refit else first
+    router.threshold = threshold
+    selection["threshold"] = _finite(threshold)
+    selection["refit_on_held_back"] = refit
+    return router, {"training_seconds": round(time.perf_counter() - started, 2), **selection}
+
+
+def train(
+    out_path: str | Path,
+    extra: Iterable[tuple[str, str]] = (),
+    seed: int = 0,
+    *,
+    refit: bool = True,
+    data: TrainingData | None = None,
+) -> dict[str, Any]:
+    """Train the router on both files' training portions (plus ``extra`` corrections),
+    choose its threshold on held-back data, save it to ``out_path`` and return a report
+    that includes its scores on the held-out message bodies and dev titles.
+
+    ``data``: the result of ``prepare(seed, extra)`` if the caller already has it.
+    """
+    import jieba
+    import sklearn
+
+    started = time.perf_counter()
+    if data is None:
+        data = prepare(seed, extra)
+    elif extra:
+        raise ValueError("pass corrections to prepare(), not with prepared data")
+    router, selection = fit_with_threshold(Router, data, seed, refit=refit)
+    training_seconds = round(time.perf_counter() - started, 2)
+    router.meta.update(
+        {
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "training_seconds": training_seconds,
+            "seed": seed,
+            "sizes": data.sizes(),
+            "threshold_selection": selection,
+            "versions": {
+                "sklearn": sklearn.__version__,
+                "numpy": np.__version__,
+                "jieba": jieba.__version__,
+                "python": platform.python_version(),
+            },
+        }
+    )
+    path = router.save(out_path)
+    return {
+        "model": str(path),
+        "model_bytes": path.stat().st_size,
+        "classes": list(router.classes),
+        "threshold": _finite(router.threshold),
+        "training_seconds": training_seconds,
+        "sizes": data.sizes(),
+        "threshold_selection": selection,
+        "message_test": evaluate(
+            router, [e.text for e in data.message_test], [e.label for e in data.message_test]
+        ),
+        "title_dev": evaluate(
+            router, [e.text for e in data.title_dev], [e.label for e in data.title_dev]
+        ),
+    }
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+
+def display_order(labels: Iterable[str]) -> list[str]:
+    """Labels in the data's fixed order, unknown ones after, alphabetically."""
+    present = set(labels)
+    return [lab for lab in LABELS if lab in present] + sorted(present - set(LABELS))
+
+
+def evaluate(router: Any, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+    """Scores of ``router`` on labelled texts.
+
+    ``accuracy``, ``macro_f1`` (mean F1 over the categories that occur in the labels or the
+    predictions), ``per_class_f1``, ``confusion`` (``labels`` and ``matrix``, rows = true,
+    columns = predicted), and at the router's ``threshold``: ``auto_share`` (part routed
+    automatically), ``auto_precision`` (part of those routed right; None if none was).
+    """
+    if len(texts) != len(labels):
+        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
+    if not texts:
+        raise ValueError("nothing to evaluate: no texts")
+    unknown = sorted(set(labels) - set(router.classes))
+    if unknown:
+        raise ValueError(
+            f"unknown label(s) {', '.join(unknown)} (the model knows: {', '.join(router.classes)})"
+        )
+    predictions = router.predict(list(texts))
+    predicted = [p for p, _ in predictions]
+    confidence = np.array([c for _, c in predictions])
+    right = np.array([p == y for p, y in zip(predicted, labels, strict=True)])
+    order = display_order(list(router.classes) + list(labels))
+    position = {lab: i for i, lab in enumerate(order)}
+    matrix = np.zeros((len(order), len(order)), dtype=int)
+    for y, p in zip(labels, predicted, strict=True):
+        matrix[position[y], position[p]] += 1
+    per_class = {}
+    for lab in order:
+        i = position[lab]
+        tp = matrix[i, i]
+        support, predicted_n = matrix[i].sum(), matrix[:, i].sum()
+        if support or predicted_n:
+            per_class[lab] = float(2 * tp / (support + predicted_n))
+    auto = confidence >= router.threshold
+    return {
+        "n": len(texts),
+        "accuracy": float(right.mean()),
+        "macro_f1": float(np.mean(list(per_class.values()))),
+        "per_class_f1": per_class,
+        "confusion": {"labels": order, "matrix": matrix.tolist()},
+        "threshold": _finite(router.threshold),
+        "auto_share": float(auto.mean()),
+        "auto_count": int(auto.sum()),
+        "auto_precision": float(right[auto].mean()) if auto.any() else None,
+    }
+
+
+def _finite(x: float) -> float | None:
+    return None if x is None or math.isinf(x) or math.isnan(x) else float(x)
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, ensure_ascii=False, sort_keys=False)
