@@ -9,6 +9,7 @@ Pure standard library plus python-stdnum, so the engine stays free of Django.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -103,6 +104,7 @@ def parse_id_card(raw: Any, *, allow_legacy: bool = True) -> str:
     return number
 
 
+@functools.lru_cache(maxsize=8192)  # depends only on (area, year): registries import 100 k IDs
 def _area_in_use_since(area: str, year: int) -> bool:
     """Whether the division code existed in `year` or later, per stdnum's code history.
 

@@ -44,6 +44,6 @@ class Command(BaseCommand):
         try:
             App().run()
         finally:
-            if background is not None:
-                background.send_signal(signal.SIGTERM)
-                background.wait(timeout=10)
+            for process in background:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=10)
