@@ -44,11 +44,15 @@ lint: install
 
 test: lint test-sqlite test-postgres
 
+# Browser tests run in their own pytest process: Playwright keeps threads and a driver
+# process alive, and the concurrency tests fork; forking beside those threads can hang.
 test-sqlite: install model
-	$(BIN)/pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n 2 -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -m browser $(PYTEST_ARGS)
 
 test-postgres: install model
-	TONGBAN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
+	TONGBAN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -n 2 -m "not browser" $(PYTEST_ARGS)
+	TONGBAN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -p no:cacheprovider -m browser $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/engine.py --quick
