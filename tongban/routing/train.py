@@ -12,11 +12,18 @@ Evaluation split policy (what is measured on, and what training may never see):
   a title is often the subject line of a message body and then sits inside it
   (see ``data.near_duplicate_pairs`` for the definition).
 * **Threshold**: 20 % of the remaining training pool, stratified and by near-duplicate
-  groups, is held back. A router fitted on the other 80 % classifies it; for messages and
-  for titles separately, the threshold is the lowest confidence at which the held-back
-  predictions at or above it are right at least ``TARGET_PRECISION`` (99 %) of the time,
-  and the router keeps the higher of the two. The router is then refitted on the whole
+  groups, is held back. A router fitted on the other 80 % classifies it, and the threshold
+  is the lowest confidence at which the held-back predictions at or above it are right at
+  least ``TARGET_PRECISION`` (99 %) of the time. The router is then refitted on the whole
   pool (held-back part included) and keeps that threshold. The test splits play no part.
+
+  About 2 000 rows are held back, so the 1 % of errors allowed is about a dozen texts: the
+  chosen threshold moves with the seed, and the precision measured on a 1 000-message test
+  split lands within about ±0.5 % of the target. (Measured over three seeds: a threshold per
+  source, or one that requires a statistical lower bound on precision, routed 10–25 points
+  fewer requests automatically for little or no gain in measured precision; keeping the
+  first fit instead of refitting gave slightly higher precision at the same threshold but
+  lower accuracy.)
 
 Dispatcher corrections (``extra``: (text, label) pairs) always train, with weight
 ``CORRECTION_WEIGHT``; a training row whose normalised text equals a correction's is
@@ -25,7 +32,6 @@ replaced by the correction. They are never held back.
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import random
@@ -57,8 +63,6 @@ TEST_FRACTION = 0.2
 HOLD_FRACTION = 0.2
 TARGET_PRECISION = 0.99
 CORRECTION_WEIGHT = 2.0
-#: a source (messages, titles) gets its own threshold when this many rows are held back
-MIN_ROWS_PER_SOURCE = 100
 
 
 # --- splits -------------------------------------------------------------------------------
@@ -232,27 +236,29 @@ def choose_threshold(
     sources: Sequence[str],
     target: float = TARGET_PRECISION,
 ) -> tuple[float, dict[str, Any]]:
-    """The threshold for held-back predictions: the highest of the per-source thresholds
-    (sources with at least ``MIN_ROWS_PER_SOURCE`` rows), or of all rows together if none.
+    """The threshold for held-back predictions (:func:`lowest_threshold` over all of them),
+    and what it does on them, in total and per source (message bodies, titles).
     """
     conf = np.asarray(confidences, dtype=np.float64)
     right = np.asarray(correct, dtype=bool)
     src = np.asarray(sources, dtype=object)
-    per_source = {}
-    for source in sorted(set(src.tolist())):
-        mask = src == source
-        if mask.sum() >= MIN_ROWS_PER_SOURCE:
-            per_source[source] = lowest_threshold(conf[mask], right[mask], target)
-    if not per_source:
-        per_source["all"] = lowest_threshold(conf, right, target)
-    threshold = max(per_source.values())
+    threshold = lowest_threshold(conf, right, target)
     auto = conf >= threshold
+
+    def outcome(mask: np.ndarray) -> dict[str, Any]:
+        chosen = auto & mask
+        return {
+            "rows": int(mask.sum()),
+            "auto_share": float(chosen.sum() / mask.sum()) if mask.any() else 0.0,
+            "auto_precision": float(right[chosen].mean()) if chosen.any() else None,
+        }
+
     info = {
         "target_precision": target,
         "held_back_rows": int(conf.size),
-        "per_source": {k: _finite(v) for k, v in per_source.items()},
-        "held_back_auto_share": float(auto.mean()) if conf.size else 0.0,
+        "held_back_auto_share": outcome(np.ones(conf.size, dtype=bool))["auto_share"],
         "held_back_auto_precision": float(right[auto].mean()) if auto.any() else None,
+        "per_source": {s: outcome(src == s) for s in sorted(set(src.tolist()))},
     }
     return threshold, info
 
@@ -417,7 +423,3 @@ def evaluate(router: Any, texts: Sequence[str], labels: Sequence[str]) -> dict[s
 
 def _finite(x: float) -> float | None:
     return None if x is None or math.isinf(x) or math.isnan(x) else float(x)
-
-
-def to_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, ensure_ascii=False, sort_keys=False)

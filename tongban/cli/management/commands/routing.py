@@ -60,6 +60,11 @@ class Command(TongbanCommand):
             help="模型文件已存在且比数据和代码新时什么都不做",
         )
         p.add_argument("--seed", type=int, default=0, help="划分数据的随机种子（默认 0）")
+        p.add_argument(
+            "--no-corrections",
+            action="store_true",
+            help="不使用数据库中的派单纠正记录，只用共享数据训练",
+        )
         p = sub.add_parser("eval", help="在带标签的 TSV（text/title 与 label 两列）上评估模型")
         p.add_argument("file", metavar="FILE.tsv")
         p.add_argument(
@@ -69,7 +74,7 @@ class Command(TongbanCommand):
             "--json", dest="as_json", action="store_true", help="最后一行输出一个 JSON 对象"
         )
 
-    def do_train(self, out=None, if_missing=False, seed=0, **_):
+    def do_train(self, out=None, if_missing=False, seed=0, no_corrections=False, **_):
         from tongban.routing.data import DataError
         from tongban.routing.train import train
 
@@ -77,9 +82,10 @@ class Command(TongbanCommand):
         if if_missing and _is_up_to_date(path):
             self.stdout.write(f"模型已是最新，未重新训练：{path}")
             return
-        self.stdout.write(f"训练中（约一分钟）… 数据：{_data_dir()}")
+        extra = [] if no_corrections else self._corrections()
+        self.stdout.write(f"训练中（一两分钟）… 数据：{_data_dir()}")
         try:
-            report = train(path, seed=seed)
+            report = train(path, extra=extra, seed=seed)
         except (DataError, ValueError, OSError) as exc:
             raise CommandError(str(exc)) from None
         self._print_train(report)
@@ -100,6 +106,23 @@ class Command(TongbanCommand):
         self._print_eval(result, file, path)
         if as_json:
             self.stdout.write(_json_line(result, file, path))
+
+    def _corrections(self) -> list[tuple[str, str]]:
+        """Dispatchers' corrections (派单纠正) from the database; none if it is not set up."""
+        from django.db import DatabaseError
+
+        from tongban.routing.data import LABELS
+        from tongban.services.requests import corrections
+
+        try:
+            rows = corrections()
+        except DatabaseError as exc:
+            self.stderr.write(f"未使用派单纠正记录：数据库不可用或未初始化（{exc}）")
+            return []
+        usable = [(text, label) for text, label in rows if text.strip() and label in LABELS]
+        if len(usable) < len(rows):
+            self.stderr.write(f"跳过 {len(rows) - len(usable)} 条文本为空或类别未知的纠正记录")
+        return usable
 
     # -- output -----------------------------------------------------------------------------
 
