@@ -111,6 +111,11 @@ def _database() -> dict:
     elif config["ENGINE"] == "django.db.backends.postgresql":
         options = config.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", 5)
+        # A request stuck behind a lock fails (and is retried by its caller) instead of
+        # holding a worker forever; a session left idle inside a transaction is cut off.
+        options.setdefault(
+            "options", "-c lock_timeout=15000 -c idle_in_transaction_session_timeout=120000"
+        )
         config["CONN_HEALTH_CHECKS"] = True
     return config
 

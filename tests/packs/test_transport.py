@@ -6,7 +6,6 @@ fixed in March 2026 (the demo cases are in the present), so numbers and deadline
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ import pytest
 from django.db import connections
 
 from tests.conftest import ensure_world
+from tests.processes import run_in_processes
 from tongban.documents import signing
 from tongban.services import cases, certificates, worklist
 from tongban.services.audit import verify_all
@@ -318,10 +318,7 @@ def _issue_passes(worker: int, count: int) -> list[str]:
 def test_passes_issued_by_several_processes_at_once_are_unique_and_gapless():
     ensure_world()
     workers, each = 4, 5
-    connections.close_all()
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        results = pool.starmap(_issue_passes, [(w, each) for w in range(workers)])
+    results = run_in_processes(_issue_passes, [(w, each) for w in range(workers)])
     numbers = sorted(n for r in results for n in r)
     assert len(numbers) == len(set(numbers)) == workers * each
     assert all(re.fullmatch(r"320507\d{6}", n) for n in numbers)

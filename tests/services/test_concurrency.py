@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
-
 import pytest
 from django.db import connections, transaction
 
 from tests.conftest import ensure_world
+from tests.processes import run_in_processes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,11 +14,8 @@ WORKERS = 4
 
 
 def _in_child(fn, *args):
-    """Run fn in WORKERS forked processes with fresh connections; return their results."""
-    connections.close_all()
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(WORKERS) as pool:
-        return pool.starmap(fn, [(i, *args) for i in range(WORKERS)])
+    """Run fn in WORKERS fresh processes on the test database; return their results."""
+    return run_in_processes(fn, [(i, *args) for i in range(WORKERS)])
 
 
 def _issue_numbers(worker: int, count: int) -> list[int]:
