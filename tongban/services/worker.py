@@ -107,13 +107,14 @@ def _append(lines: list[str]) -> None:
 
 
 def run_once(now: datetime | None = None) -> tuple[int, int]:
-    from tongban.services import bundles, followups
+    from tongban.services import bundles, followups, requests
 
     swept = (
         sweep(now)
         + followups.sweep_reports(now)
         + followups.sweep_reminders(now)
         + bundles.sweep_overdue(now)
+        + requests.sweep(now)  # 催办 a day after a missed deadline; merged requests follow
     )
     return swept, deliver(now=now)
 

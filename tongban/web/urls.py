@@ -38,5 +38,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("reports/", include("tongban.web.urls_reports")),
     path("registry/", include("tongban.web.urls_registry")),
+    path("open311/v2/", include("tongban.web.open311.urls")),
+    path("requests/", include("tongban.web.urls_requests")),
     path("admin/", admin.site.urls),
 ]

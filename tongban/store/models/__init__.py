@@ -24,9 +24,12 @@ from tongban.store.models.registry import (
     Vehicle,
     Volunteer,
 )
+from tongban.store.models.request_links import RequestLink, RequestToken
 from tongban.store.models.requests import RoutingCorrection, RoutingRule
 
 __all__ = [
+    "RequestLink",
+    "RequestToken",
     "RoutingCorrection",
     "RoutingRule",
     "Bundle",

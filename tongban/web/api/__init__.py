@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from tongban.web.api import cases, errors, matters, uploads, work
+from tongban.web.api import cases, errors, matters, requests, uploads, work
 
 DESCRIPTION = """\
 通办的 JSON 接口：与网页相同的服务、规则和错误。
@@ -33,3 +33,4 @@ api.add_router("", matters.router)
 api.add_router("", cases.router)
 api.add_router("", work.router)
 api.add_router("", uploads.router)
+api.add_router("", requests.router)
