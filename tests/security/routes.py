@@ -1,0 +1,384 @@
+"""Every URL pattern of the site, sorted into what the access matrix does with it.
+
+- PUBLIC: public by design; checked only for leaking the objects.
+- OBJECT_ROUTES: carry an object id (case, certificate, bundle, registry record, job):
+  every outsider gets 403/404 (anonymous: a redirect to the login page, or 401 from the
+  API), never data.
+- LIST_ROUTES: pages without an object id (worklists, dashboards, exports, forms): any
+  status below 500, but never one of the objects' data or links.
+- ELSEWHERE: tested by a dedicated test (named).
+- Django admin (ADMIN_PREFIX): every page redirects non-staff users to the admin login.
+
+`test_every_url_is_classified` walks the resolver: a new URL must be added here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.security.world import CASE_OBJECTS, COMMUNITY, IDS, MARK, PHONES, STREET, World
+
+ADMIN_PREFIX = "admin/"
+
+PUBLIC: dict[str, Callable[[World], str]] = {
+    "healthz": lambda w: "/healthz",
+    "matters/": lambda w: f"/matters/?q={MARK}",
+    "matters/<slug:code>/": lambda w: "/matters/road_occupation/",
+    "bundles/<slug:code>/": lambda w: "/bundles/newborn/",
+    "verify/<str:number>": lambda w: f"/verify/{w.cert_number}",
+    "accounts/login/": lambda w: "/accounts/login/",
+    "api/matters": lambda w: "/api/matters",
+    "api/matters/<code>": lambda w: "/api/matters/road_occupation",
+    "api/openapi.json": lambda w: "/api/openapi.json",
+    "api/docs": lambda w: "/api/docs",
+    "api/": lambda w: "/api/",
+    "reports/food/": lambda w: "/reports/food/",
+    # Open311 GeoReport v2 publishes every request's text, address and status, by the
+    # standard; never the caller's name or phone (PUBLISHES_REQUESTS: checked for PII only).
+    "open311/v2/": lambda w: "/open311/v2/",
+    "open311/v2/^discovery\\.(?P<fmt>xml|json)$": lambda w: "/open311/v2/discovery.json",
+    "open311/v2/^services\\.(?P<fmt>xml|json)$": lambda w: "/open311/v2/services.xml",
+    "open311/v2/^services/(?P<code>[^/]{1,64}?)\\.(?P<fmt>xml|json)$": (
+        lambda w: "/open311/v2/services/general.json"
+    ),
+    "open311/v2/^requests\\.(?P<fmt>xml|json)$": lambda w: "/open311/v2/requests.json",
+    "open311/v2/^requests/(?P<request_id>[^/]{1,40}?)\\.(?P<fmt>xml|json)$": (
+        lambda w: f"/open311/v2/requests/{w.pk('request')}.xml"
+    ),
+    "open311/v2/^tokens/(?P<token>[^/]{1,40}?)\\.(?P<fmt>xml|json)$": (
+        lambda w: f"/open311/v2/tokens/{w.request_token}.json"
+    ),
+    "open311/v2/^(?P<path>.*)$": lambda w: "/open311/v2/nothing.json",
+    "requests/track/": lambda w: f"/requests/track/?token={w.request_token}",
+}
+PUBLISHES_REQUESTS = {p for p in PUBLIC if p.startswith("open311/")} | {"requests/track/"}
+
+ELSEWHERE = {
+    "accounts/logout/": "test_attacks.py::test_logout_ends_the_session_on_the_server",
+}
+
+# The case the applicant (POST …/act/<action>/) or staff (work/…/act/, API) would act with.
+STAFF_ACTION = {
+    "open": "accept",
+    "approved": "accept",
+    "overdue": "accept",
+    "request": "dispatch",
+    "birth": "issue",
+    "mediation": "record_payment",
+    "repeat": "accept",
+}
+REVEAL_FIELD = {
+    "open": "contact_phone",
+    "approved": "contact_phone",
+    "overdue": "contact_phone",
+    "request": "contact_phone",
+    "birth": "mother_id",
+    "mediation": "parties.0.party_id_card",
+    "repeat": "contact_phone",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    objects: tuple[str, ...]
+    make: Callable[[World, str], str]
+    serves: frozenset[str] = frozenset({"GET", "POST"})  # methods the view answers
+    api: bool = False
+    body: Callable[[World, str], dict] = field(default=lambda w, o: {})
+
+
+def _material(w: World, o: str) -> str:
+    case = w.cases[o]
+    refs = [r for files in case.materials.values() for r in files]
+    return f"/files/{case.pk}/{refs[0]['sha256'] if refs else w.sha}"
+
+
+def _form(w: World, o: str) -> dict:
+    """What a real form would post (so the view gets as far as its permission check)."""
+    case = w.cases.get(o)
+    return {
+        "comment": f"安全测试{MARK}",
+        "version": str(case.version) if case else "1",
+        "field": REVEAL_FIELD.get(o, "id_number"),
+        "level": "1",
+        "extension": "1",
+        "unmasked": "1",
+        "i-session_date": "2026-11-04",
+        "org": STREET,  # relocate: a street of the request's own district
+        "category": "城乡建设",
+        "department": "dept_construction",
+    }
+
+
+GET = frozenset({"GET"})
+POST = frozenset({"POST"})
+CASES = CASE_OBJECTS
+ESCALATABLE = (*CASE_OBJECTS, "overdue")
+
+OBJECT_ROUTES = [
+    Route("my/cases/<int:case_id>/", CASES, lambda w, o: f"/my/cases/{w.pk(o)}/"),
+    Route(
+        "my/cases/<int:case_id>/act/<slug:action>/",
+        CASES,
+        lambda w, o: f"/my/cases/{w.pk(o)}/act/withdraw/",
+        POST,
+        body=_form,
+    ),
+    Route(
+        "my/cases/<int:case_id>/rate/",
+        CASES,
+        lambda w, o: f"/my/cases/{w.pk(o)}/rate/",
+        POST,
+        body=_form,
+    ),
+    Route(
+        "my/cases/<int:case_id>/report/<slug:key>/",
+        CASES,
+        lambda w, o: f"/my/cases/{w.pk(o)}/report/daily_report/",
+        POST,
+        body=_form,
+    ),
+    Route("work/cases/<int:case_id>/", CASES, lambda w, o: f"/work/cases/{w.pk(o)}/"),
+    Route(
+        "work/cases/<int:case_id>/act/<slug:action>/",
+        CASES,
+        lambda w, o: f"/work/cases/{w.pk(o)}/act/{STAFF_ACTION[o]}/",
+        POST,
+        body=_form,
+    ),
+    Route(
+        "work/cases/<int:case_id>/reveal/",
+        CASES,
+        lambda w, o: f"/work/cases/{w.pk(o)}/reveal/",
+        POST,
+        body=_form,
+    ),
+    Route("files/<int:case_id>/<str:sha>", CASES, _material),
+    Route(
+        "supervise/cases/<int:case_id>/escalate/",
+        ESCALATABLE,
+        lambda w, o: f"/supervise/cases/{w.pk(o)}/escalate/",
+        POST,
+        body=_form,
+    ),
+    Route(
+        "reports/mediation/<int:case_id>/agreement.pdf",
+        CASES,
+        lambda w, o: f"/reports/mediation/{w.pk(o)}/agreement.pdf",
+        GET,
+    ),
+    Route(
+        "certificates/<str:number>.pdf",
+        ("approved",),
+        lambda w, o: f"/certificates/{w.cert_number}.pdf",
+    ),
+    Route("my/bundles/<int:bundle_id>/", ("bundle",), lambda w, o: f"/my/bundles/{w.bundle.pk}/"),
+    Route("api/cases/<case_id>", CASES, lambda w, o: f"/api/cases/{w.pk(o)}", GET, api=True),
+    Route(
+        "api/cases/<case_id>/actions/<action>",
+        CASES,
+        lambda w, o: f"/api/cases/{w.pk(o)}/actions/{STAFF_ACTION[o]}",
+        POST,
+        api=True,
+        body=lambda w, o: {"comment": f"安全测试{MARK}"},
+    ),
+    Route(
+        "api/cases/<case_id>/events",
+        CASES,
+        lambda w, o: f"/api/cases/{w.pk(o)}/events",
+        GET,
+        api=True,
+    ),
+    Route("requests/<int:case_id>/", ("request", "open"), lambda w, o: f"/requests/{w.pk(o)}/"),
+    *[
+        Route(
+            f"requests/<int:case_id>/{verb}/",
+            ("request", "repeat"),
+            (lambda v: lambda w, o: f"/requests/{w.pk(o)}/{v}/")(verb),
+            POST,
+            body=_form,
+        )
+        for verb in ("merge", "unmerge", "relocate", "refer")
+    ],
+    Route(
+        "requests/queue/<int:case_id>/dispatch/",
+        ("request", "repeat"),
+        lambda w, o: f"/requests/queue/{w.pk(o)}/dispatch/",
+        POST,
+        body=_form,
+    ),
+    Route(
+        "registry/<slug:kind>/<int:pk>/",
+        ("person",),
+        lambda w, o: f"/registry/person/{w.person_pk}/",
+    ),
+    Route(
+        "registry/<slug:kind>/<int:pk>/reveal/",
+        ("person",),
+        lambda w, o: f"/registry/person/{w.person_pk}/reveal/",
+        POST,
+        body=lambda w, o: {"field": "id_number"},
+    ),
+    Route("registry/jobs/<uuid:token>/", ("job",), lambda w, o: f"/registry/jobs/{w.job_token}/"),
+    Route(
+        "registry/jobs/<uuid:token>/progress",
+        ("job",),
+        lambda w, o: f"/registry/jobs/{w.job_token}/progress",
+    ),
+    Route(
+        "registry/jobs/<uuid:token>/rejected.xlsx",
+        ("job",),
+        lambda w, o: f"/registry/jobs/{w.job_token}/rejected.xlsx",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One request to a page without an object id."""
+
+    pattern: str
+    label: str
+    method: str
+    path: Callable[[World], str]
+    body: Callable[[World], dict] | None = None
+    api: bool = False
+    anonymous_ok: bool = False  # the page is open to anonymous visitors too
+
+    @property
+    def key(self) -> str:
+        return f"{self.pattern}[{self.label}]"
+
+
+def _all_ids(w: World) -> dict:
+    return {"case": [str(c.pk) for c in w.cases.values()], "action": "accept"}
+
+
+def _register(w: World) -> dict:
+    """A clerk of elsewhere filing a case for zhangsan in 湘城社区 (not their area)."""
+    return {
+        "f-applicant_name": "代办测试",
+        "f-contact_phone": "13800000000",
+        "f-location": "测试路 1 号",
+        "f-area": "30",
+        "f-purpose": "施工",
+        "f-start_date": "2026-12-01",
+        "f-end_date": "2026-12-10",
+        "f-safety_commitment": "on",
+        "for_user": "zhangsan",
+        "org": COMMUNITY,
+    }
+
+
+LIST_PAGES = [
+    Page("", "home", "GET", lambda w: "/", anonymous_ok=True),
+    Page("my/", "mine", "GET", lambda w: "/my/"),
+    Page("matters/<slug:code>/apply/", "form", "GET", lambda w: "/matters/road_occupation/apply/"),
+    Page("bundles/<slug:code>/apply/", "form", "GET", lambda w: "/bundles/newborn/apply/"),
+    Page("work/", "todo", "GET", lambda w: "/work/?tab=todo"),
+    Page("work/", "done", "GET", lambda w: "/work/?tab=done"),
+    Page("work/", "overdue", "GET", lambda w: "/work/?tab=overdue&matter=road_occupation"),
+    Page("work/bulk/", "accept-all", "POST", lambda w: "/work/bulk/", _all_ids),
+    Page("work/register/", "pick", "GET", lambda w: "/work/register/"),
+    Page("work/register/<slug:code>/", "form", "GET", lambda w: "/work/register/road_occupation/"),
+    Page(
+        "work/register/<slug:code>/",
+        "file-for-zhangsan",
+        "POST",
+        lambda w: "/work/register/road_occupation/",
+        _register,
+    ),
+    Page("supervise/", "own", "GET", lambda w: "/supervise/"),
+    Page("supervise/", "org", "GET", lambda w: f"/supervise/?org={STREET}"),
+    Page("supervise/overdue/", "own", "GET", lambda w: "/supervise/overdue/"),
+    Page("supervise/overdue/", "org", "GET", lambda w: f"/supervise/overdue/?org={COMMUNITY}"),
+    Page("supervise/export.xlsx", "own", "GET", lambda w: "/supervise/export.xlsx"),
+    Page("supervise/export.xlsx", "org", "GET", lambda w: f"/supervise/export.xlsx?org={STREET}"),
+    Page("reports/resumption/", "own", "GET", lambda w: "/reports/resumption/"),
+    Page("reports/resumption/", "org", "GET", lambda w: f"/reports/resumption/?org={STREET}"),
+    Page("reports/home-work/", "own", "GET", lambda w: "/reports/home-work/"),
+    Page("reports/home-work/", "org", "GET", lambda w: f"/reports/home-work/?org={STREET}"),
+    Page("api/worklist", "todo", "GET", lambda w: "/api/worklist?tab=todo", api=True),
+    Page("api/worklist", "overdue", "GET", lambda w: "/api/worklist?tab=overdue", api=True),
+    Page("api/cases", "empty", "POST", lambda w: "/api/cases", lambda w: {}, api=True),
+    Page("api/uploads", "empty", "POST", lambda w: "/api/uploads", lambda w: {}, api=True),
+    Page("registry/", "index", "GET", lambda w: "/registry/"),
+    Page("registry/<slug:kind>/", "own", "GET", lambda w: "/registry/person/"),
+    Page("registry/<slug:kind>/", "org", "GET", lambda w: f"/registry/person/?org={STREET}"),
+    Page("registry/<slug:kind>/", "q-mark", "GET", lambda w: f"/registry/person/?q={MARK}"),
+    Page(
+        "registry/<slug:kind>/", "q-id", "GET", lambda w: f"/registry/person/?q={IDS['registry']}"
+    ),
+    Page(
+        "registry/<slug:kind>/lookup",
+        "q-id",
+        "GET",
+        lambda w: f"/registry/person/lookup?q={IDS['registry']}",
+    ),
+    Page(
+        "registry/<slug:kind>/lookup",
+        "q-mark",
+        "GET",
+        lambda w: f"/registry/person/lookup?q={MARK}",
+    ),
+    Page(
+        "registry/<slug:kind>/template.xlsx",
+        "person",
+        "GET",
+        lambda w: "/registry/person/template.xlsx",
+    ),
+    Page(
+        "registry/<slug:kind>/export.xlsx", "own", "GET", lambda w: "/registry/person/export.xlsx"
+    ),
+    Page(
+        "registry/<slug:kind>/export.xlsx",
+        "org",
+        "GET",
+        lambda w: f"/registry/person/export.xlsx?org={STREET}",
+    ),
+    Page(
+        "registry/<slug:kind>/export.xlsx",
+        "unmasked",
+        "POST",
+        lambda w: "/registry/person/export.xlsx",
+        lambda w: {"unmasked": "1", "q": IDS["registry"]},
+    ),
+    Page("registry/<slug:kind>/import/", "form", "GET", lambda w: "/registry/person/import/"),
+    Page("requests/new/", "form", "GET", lambda w: "/requests/new/"),
+    Page("requests/hotline/", "form", "GET", lambda w: "/requests/hotline/"),
+    Page(
+        "requests/hotline/similar/",
+        "same-text",
+        "POST",
+        lambda w: "/requests/hotline/similar/",
+        lambda w: {
+            "content": w.cases["request"].data["content"],
+            "address": w.cases["request"].data.get("address", ""),
+            "caller": PHONES["request"],
+        },
+    ),
+    Page("requests/queue/", "todo", "GET", lambda w: "/requests/queue/"),
+    Page("requests/queue/", "registered", "GET", lambda w: "/requests/queue/?state=registered"),
+    Page("requests/routing/", "table", "GET", lambda w: "/requests/routing/"),
+    Page("requests/routing/export.xlsx", "table", "GET", lambda w: "/requests/routing/export.xlsx"),
+    Page("requests/dashboard/", "own", "GET", lambda w: "/requests/dashboard/"),
+    Page("requests/dashboard/", "org", "GET", lambda w: f"/requests/dashboard/?org={STREET}"),
+    Page("api/requests", "empty", "POST", lambda w: "/api/requests", lambda w: {}, api=True),
+]
+LIST_ROUTES = {p.pattern for p in LIST_PAGES}
+
+
+def all_patterns() -> list[str]:
+    """Every URL pattern of the site as one route string, e.g. `work/cases/<int:case_id>/`."""
+    from django.urls import URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    return list(walk(get_resolver().url_patterns))
