@@ -25,7 +25,7 @@ def test_operator_sees_similar_requests_while_typing_and_registers_the_call(
 ):
     ensure_world()
     # The classifier abstains, so both requests wait in the dispatcher queue.
-    monkeypatch.setattr(requests, "classify", lambda text: (None, 0.0, False))
+    monkeypatch.setattr(requests.classifier, "classify", lambda text: (None, 0.0, False))
     from django.contrib.auth import get_user_model
 
     zhang = get_user_model().objects.get(username="zhangsan")

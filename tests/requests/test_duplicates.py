@@ -25,7 +25,7 @@ def near(metres: float) -> dict:
 
 @pytest.fixture
 def unsure(monkeypatch):
-    monkeypatch.setattr(requests, "classify", lambda text: (None, 0.0, False))
+    monkeypatch.setattr(requests.classifier, "classify", lambda text: (None, 0.0, False))
 
 
 def file(user, text, category="交通运输", **data):

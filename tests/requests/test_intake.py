@@ -13,14 +13,14 @@ HOUSING = "小区楼顶漏水，雨天屋内墙体发霉，物业和开发商互
 
 @pytest.fixture
 def model():
-    if requests.router() is None:
+    if requests.classifier.router() is None:
         pytest.fail("routing model missing: run `make model` (tongban routing train)")
-    return requests.router()
+    return requests.classifier.router()
 
 
 def test_confident_request_is_routed_to_the_department(users, model):
     case = requests.intake(users.zhangsan, {"request_type": "投诉", "content": HOUSING})
-    category, confidence, automatic = requests.classify(HOUSING)
+    category, confidence, automatic = requests.classifier.classify(HOUSING)
     assert case.data["channel"] == "网站" and case.data["category"] == category
     if automatic:
         assert case.state == "dispatched" and case.data["department"] == "dept_construction"

@@ -1,5 +1,6 @@
 """A request's whole life through the services, on whichever database the suite runs on:
-registered → dispatched → sent back (退单) → re-dispatched → accepted → extended → replied →
+registered → dispatched → sent back (退单, still the first department's) → returned to it →
+sent back again → re-dispatched → accepted → extended → replied →
 reopened once (same department, supervisor told) → replied → callback with a rating → closed;
 the 催办 a day after a missed deadline; anonymous requests; referral to people's mediation."""
 
@@ -10,7 +11,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tongban.services import audit, requests, worker
+from tongban.engine.schema import DurationSpec
+from tongban.engine.workflow import duration
+from tongban.services import audit, calendar, requests, worker
 from tongban.services.cases import ActRequest, act
 from tongban.services.errors import Conflict, Invalid, ServiceError
 from tongban.store.models import Case, Event, Outbox
@@ -21,7 +24,7 @@ ROOF = "湘城社区三号楼楼顶漏水，雨天屋内墙体发霉，物业和
 @pytest.fixture
 def unsure(monkeypatch):
     """The classifier abstains: every request waits for a dispatcher (deterministic)."""
-    monkeypatch.setattr(requests, "classify", lambda text: (None, 0.0, False))
+    monkeypatch.setattr(requests.classifier, "classify", lambda text: (None, 0.0, False))
 
 
 def file(users, text=ROOF, **extra):
@@ -49,9 +52,17 @@ def test_full_lifecycle(users, unsure):
     with pytest.raises(Invalid):  # 退单 needs a reason
         step(case.pk, dept, "send_back")
     case = step(case.pk, dept, "send_back", "不属于住建局职责，应由物业主管部门办理")
-    assert (case.state, case.pending_role) == ("registered", "dispatcher")
+    # The dispatcher reviews the send-back; until then the first receiver still owns it.
+    assert (case.state, case.pending_role) == ("sent_back", "dispatcher")
+    assert case.data["department"] == "dept_construction"
+    assert requests.sent_back_reason(case) == "不属于住建局职责，应由物业主管部门办理"
+    with pytest.raises(Invalid):  # refusing the send-back needs a reason too
+        requests.keep(case.pk, dispatcher, "")
+    case = requests.keep(case.pk, dispatcher, "楼顶漏水属于房屋质量问题，由住建局督促")
+    assert (case.state, case.pending_role) == ("dispatched", "dept_construction")
+    case = step(case.pk, dept, "send_back", "仍认为应由物业主管部门办理")
     case = requests.dispatch(case.pk, dispatcher, "城乡建设")
-    assert case.state == "dispatched"
+    assert (case.state, case.pending_role) == ("dispatched", "dept_construction")
 
     case = step(case.pk, dept, "accept")
     assert case.state == "handling" and case.deadline is not None
@@ -86,6 +97,8 @@ def test_full_lifecycle(users, unsure):
     assert actions == [
         "",
         "dispatch",
+        "send_back",
+        "keep",
         "send_back",
         "dispatch",
         "accept",
@@ -234,3 +247,97 @@ def test_request_is_placed_where_the_address_says(users, unsure):
     assert home.org.name == "湘城社区"
     with pytest.raises(Invalid):  # a point outside both districts
         file(users, position={"lat": 31.23, "lng": 121.47})  # Shanghai
+
+
+def test_sent_back_request_stays_with_the_first_department_until_redispatched(users, unsure):
+    dispatcher = users.dispatcher_xiangcheng
+    case = requests.dispatch(file(users).pk, dispatcher, "城乡建设")
+    first_deadline = case.due_at
+    case = step(case.pk, users.dept_construction_xiangcheng, "send_back", "应由卫健委办理")
+    assert case.data["department"] == "dept_construction" and case.due_at == first_deadline
+    with pytest.raises(ServiceError):  # the department cannot accept what it sent back
+        step(case.pk, users.dept_construction_xiangcheng, "accept")
+    with pytest.raises(ServiceError):  # only the dispatcher reviews a send-back
+        requests.dispatch(case.pk, users.dept_construction_xiangcheng, "卫生计生")
+    case = requests.dispatch(case.pk, dispatcher, "卫生计生", "dept_health")
+    assert (case.state, case.pending_role) == ("dispatched", "dept_health")
+    assert case.data["department"] == "dept_health"
+    assert audit.verify_case(Case.objects.get(pk=case.pk)) is None
+
+
+def _replied(users, **extra):
+    dispatcher, dept = users.dispatcher_xiangcheng, users.dept_construction_xiangcheng
+    case = requests.dispatch(file(users, **extra).pk, dispatcher, "城乡建设")
+    step(case.pk, dept, "accept")
+    return step(case.pk, dept, "reply", "已处理")
+
+
+def test_callback_needs_one_of_five_ratings_and_a_named_resident(users, unsure):
+    dispatcher = users.dispatcher_xiangcheng
+    case = _replied(users)
+    for bad in ({}, {"satisfaction": ""}, {"satisfaction": "一般"}):
+        with pytest.raises(ServiceError):
+            step(case.pk, dispatcher, "callback", **bad)
+    assert Case.objects.get(pk=case.pk).state == "replied"
+    case = step(case.pk, dispatcher, "callback", satisfaction="非常不满意")
+    assert case.data["satisfaction"] == "非常不满意" and case.outcome == "completed"
+    anonymous = _replied(users, anonymous=True)
+    with pytest.raises(Conflict):  # no contact, so no callback: closed without one
+        step(anonymous.pk, dispatcher, "callback", satisfaction="满意")
+    assert step(anonymous.pk, dispatcher, "close_anonymous").outcome == "completed"
+    assert "satisfaction" not in Case.objects.get(pk=anonymous.pk).data
+
+
+def test_extension_only_before_the_deadline_and_once(users, unsure):
+    dept = users.dept_construction_xiangcheng
+    case = requests.dispatch(file(users).pk, users.dispatcher_xiangcheng, "城乡建设")
+    case = step(case.pk, dept, "accept")
+    late = case.deadline + timedelta(minutes=1)
+    with pytest.raises(ServiceError):  # the deadline has passed: too late to ask
+        act(
+            case.pk,
+            dept,
+            ActRequest(action="extend", comment="等待检测", extension={"working_days": 1}),
+            now=late,
+        )
+    case = act(
+        case.pk,
+        dept,
+        ActRequest(action="extend", comment="等待检测", extension={"working_days": 5}),
+    )
+    assert case.extensions == 1
+    with pytest.raises(ServiceError):  # once only
+        act(
+            case.pk,
+            dept,
+            ActRequest(action="extend", comment="再等等", extension={"working_days": 1}),
+        )
+
+
+@pytest.mark.parametrize(
+    ("request_type", "limit"),
+    [("紧急", timedelta(hours=2)), ("咨询", None), ("求助", None), ("投诉", None)],
+)
+def test_handling_time_limit_by_type(users, unsure, request_type, limit):
+    case = requests.dispatch(
+        file(users, request_type=request_type).pk, users.dispatcher_xiangcheng, "城乡建设"
+    )
+    case = step(case.pk, users.dept_construction_xiangcheng, "accept")
+    entered = case.entered_at
+    days = {"咨询": 2, "求助": 5, "投诉": 10}.get(request_type)
+    if limit is None:
+        expected = calendar.current().add(entered, duration(DurationSpec(working_days=days)))
+        assert case.deadline == expected
+    else:
+        assert case.deadline - entered == limit
+
+
+def test_mediation_link_both_ways(users, unsure):
+    case = file(users, text="楼上邻居家卫生间漏水到我家，多次协商不成，希望有人出面调解")
+    requests.dispatch(case.pk, users.dispatcher_xiangcheng, "城乡建设")
+    dept = users.dept_construction_xiangcheng
+    step(case.pk, dept, "accept")
+    request, mediation = requests.refer_mediation(case.pk, dept, **_referral())
+    assert requests.mediation_of(request) == mediation
+    assert requests.request_of(mediation) == request
+    assert requests.request_of(request) is None

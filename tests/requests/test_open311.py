@@ -26,7 +26,7 @@ XIANGCHENG = {"lat": "31.43", "long": "120.70"}  # inside 相城区
 
 @pytest.fixture
 def unsure(monkeypatch):
-    monkeypatch.setattr(requests, "classify", lambda text: (None, 0.0, False))
+    monkeypatch.setattr(requests.classifier, "classify", lambda text: (None, 0.0, False))
 
 
 @pytest.fixture
@@ -359,6 +359,18 @@ def test_get_requests_fields_and_status_mapping(users, unsure, fmt):
     tag, body = parse(Client().get(f"{BASE}/requests/{case.pk}.{fmt}"), fmt)
     item = body[0] if fmt == "json" else xml_items(body, "request")[0]
     assert item["status"] == "closed" and item["status_notes"] == "已办结"
+
+
+def test_sent_back_request_is_open_and_names_its_first_department(users, unsure):
+    case = _make(users, category="城乡建设", address="湘城大街18号")
+    act(
+        case.pk,
+        users.dept_construction_xiangcheng,
+        ActRequest(action="send_back", comment="应由物业主管部门办理"),
+    )
+    item = Client().get(f"{BASE}/requests/{case.pk}.json").json()[0]
+    assert item["status"] == "open"
+    assert item["status_notes"] == "退单待审核（住房和城乡建设局）"
 
 
 def test_description_masks_numbers(users, unsure):

@@ -20,7 +20,7 @@ XSS = '<script>alert("x")</script><b>楼顶</b>漏水 & <?xml version="1.0"?><a>
 
 @pytest.fixture
 def unsure(monkeypatch):
-    monkeypatch.setattr(requests, "classify", lambda text: (None, 0.0, False))
+    monkeypatch.setattr(requests.classifier, "classify", lambda text: (None, 0.0, False))
 
 
 def client_for(user) -> Client:
@@ -171,10 +171,43 @@ def test_queue_dispatch_merge_and_split(users, unsure):
     second.refresh_from_db()
     assert second.state == "registered" and "merged_into" not in second.data
     assert RequestLink.objects.get(request=second).status == RequestLink.SEPARATE
-    # a department may not merge
+    # a department sees the request but may not merge it: refused, not a flash
     dept = client_for(users.dept_construction_xiangcheng)
-    assert dept.post(f"/requests/{second.pk}/merge/").status_code in (302, 403)
+    assert dept.post(f"/requests/{second.pk}/merge/").status_code == 403
     assert Case.objects.get(pk=second.pk).state == "registered"
+    # another district's dispatcher: the same 404 as for a request that does not exist
+    gusu = client_for(users.dispatcher_gusu)
+    for url in (f"/requests/{second.pk}/merge/", f"/requests/{second.pk}/unmerge/"):
+        assert gusu.post(url).status_code == 404
+    assert gusu.post(f"/requests/{second.pk}/relocate/", {"org": "320507103"}).status_code == 404
+
+
+def test_sent_back_request_in_the_queue(users, unsure):
+    case = requests.intake(users.zhangsan, {"request_type": "投诉", "content": ROOF})
+    d = client_for(users.dispatcher_xiangcheng)
+    # a dispatch that fails leaves the request where it was (no half-done relocation)
+    r = d.post(f"/requests/queue/{case.pk}/dispatch/", {"category": "无此类", "org": "320507102"})
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "registered" and case.org.code != "320507102"
+    requests.dispatch(case.pk, users.dispatcher_xiangcheng, "城乡建设")
+    dept = users.dept_construction_xiangcheng
+    from tongban.services.cases import ActRequest, act
+
+    act(case.pk, dept, ActRequest(action="send_back", comment="<b>应由物业办</b>"))
+    html = d.get("/requests/queue/").content.decode()
+    assert "住房和城乡建设局退单" in html and "&lt;b&gt;应由物业办&lt;/b&gt;" in html
+    assert "<b>应由物业办</b>" not in html
+    page = client_for(users.dispatcher_xiangcheng).get(f"/requests/{case.pk}/").content.decode()
+    assert 'id="sent-back-reason"' in page
+    r = d.post(f"/requests/queue/{case.pk}/dispatch/", {"intent": "keep", "comment": ""})
+    assert Case.objects.get(pk=case.pk).state == "sent_back"  # a reason is required
+    r = d.post(
+        f"/requests/queue/{case.pk}/dispatch/", {"intent": "keep", "comment": "属于住建职责"}
+    )
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert (case.state, case.pending_role) == ("dispatched", "dept_construction")
 
 
 def test_refer_page_opens_a_mediation_case(users, unsure):

@@ -27,6 +27,7 @@ from django.utils import timezone
 from tongban.services.cases import ActRequest, act
 from tongban.services.context import actor_for
 from tongban.services.errors import Conflict, Forbidden, NotFound
+from tongban.services.requests.lifecycle import get_request
 from tongban.store.models import Case, RequestLink
 
 MATTER = "citizen_request"
@@ -241,6 +242,8 @@ def me_too(case: Case) -> list[RequestLink]:
 
 
 def _may_handle(user, case: Case) -> None:
+    """Only after the request was found visible (get_request): whoever may not see it gets
+    the same 404 as for a missing one, never a hint that it is a suspected repeat."""
     actor = actor_for(user)
     if not actor.holds(("dispatcher",), case.org_path, None):
         raise Forbidden("只有该辖区的派单员可以并案或拆分")
@@ -269,8 +272,8 @@ def merge(request_id: int, user, *, now: datetime | None = None) -> Case:
     the original's category and department, so a reopening goes where the original went)."""
     now = now or timezone.now()
     with transaction.atomic():
+        _may_handle(user, get_request(request_id, user))
         link = _link_of(request_id)
-        _may_handle(user, link.request)
         if link.status != RequestLink.LINKED:
             raise Conflict("只有疑似重复的诉求可以并案")
         original = link.original
@@ -299,8 +302,8 @@ def unmerge(request_id: int, user, comment: str, *, now: datetime | None = None)
     linked one is simply marked as not a repeat."""
     now = now or timezone.now()
     with transaction.atomic():
+        _may_handle(user, get_request(request_id, user))
         link = _link_of(request_id)
-        _may_handle(user, link.request)
         if link.status == RequestLink.SEPARATE:
             raise Conflict("该诉求已拆分")
         case = link.request

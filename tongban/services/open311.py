@@ -398,7 +398,7 @@ def status_notes(case: Case, spec, labels: dict[str, str], original: int | None)
     department = labels.get(case.data.get("department") or "", "")
     if case.state == "merged" and original:
         return f"已与诉求 {original} 并案办理"
-    if case.state in ("dispatched", "handling") and department:
+    if case.state in ("dispatched", "handling", "rehandling", "sent_back") and department:
         return f"{label}（{department}）"
     return label
 

@@ -3,6 +3,8 @@
 from django.urls import path
 
 from tongban.web.views import requests as views
+from tongban.web.views import requests_admin as admin
+from tongban.web.views import requests_handling as handling
 
 app_name = "requests"
 
@@ -11,14 +13,14 @@ urlpatterns = [
     path("track/", views.track, name="track"),
     path("hotline/", views.hotline, name="hotline"),
     path("hotline/similar/", views.hotline_similar, name="hotline_similar"),
-    path("queue/", views.queue, name="queue"),
-    path("queue/<int:case_id>/dispatch/", views.dispatch, name="dispatch"),
-    path("<int:case_id>/", views.detail, name="detail"),
-    path("<int:case_id>/merge/", views.merge, name="merge"),
-    path("<int:case_id>/unmerge/", views.unmerge, name="unmerge"),
-    path("<int:case_id>/relocate/", views.relocate, name="relocate"),
-    path("<int:case_id>/refer/", views.refer, name="refer"),
-    path("routing/", views.routing, name="routing"),
-    path("routing/export.xlsx", views.routing_export, name="routing_export"),
-    path("dashboard/", views.dashboard, name="dashboard"),
+    path("queue/", handling.queue, name="queue"),
+    path("queue/<int:case_id>/dispatch/", handling.dispatch, name="dispatch"),
+    path("<int:case_id>/", handling.detail, name="detail"),
+    path("<int:case_id>/merge/", handling.merge, name="merge"),
+    path("<int:case_id>/unmerge/", handling.unmerge, name="unmerge"),
+    path("<int:case_id>/relocate/", handling.relocate, name="relocate"),
+    path("<int:case_id>/refer/", handling.refer, name="refer"),
+    path("routing/", admin.routing, name="routing"),
+    path("routing/export.xlsx", admin.routing_export, name="routing_export"),
+    path("dashboard/", admin.dashboard, name="dashboard"),
 ]
