@@ -56,6 +56,33 @@ PUBLISHES_REQUESTS = {p for p in PUBLIC if p.startswith("open311/")} | {"request
 
 ELSEWHERE = {
     "accounts/logout/": "test_attacks.py::test_logout_ends_the_session_on_the_server",
+    "dispatch/": "tests/dispatch/test_pages.py::test_residents_cannot_use_dispatch",
+    "dispatch/template.xlsx": "tests/dispatch/test_pages.py::test_residents_cannot_use_dispatch",
+    "dispatch/circle/": (
+        "tests/dispatch/test_pages.py::test_circle_does_not_show_other_districts_places"
+    ),
+    **{
+        f"dispatch/<int:pk>/{r.replace('{line}', '<int:line_id>')}": (
+            "tests/dispatch/test_pages.py::test_other_district_cannot_see_the_set"
+        )
+        for r in (
+            "",
+            "lines/",
+            "lines/{line}/delete/",
+            "rules/",
+            "upload/",
+            "plan/",
+            "drop/",
+            "roster/",
+            "roster.xlsx",
+        )
+    },
+    "pick/<slug:kind>/": (
+        "tests/dispatch/test_pickers.py::test_search_is_scoped_and_choosing_fills_the_siblings"
+    ),
+    "pick/<slug:kind>/<int:pk>/": (
+        "tests/dispatch/test_pickers.py::test_search_is_scoped_and_choosing_fills_the_siblings"
+    ),
 }
 
 # The case the applicant (POST …/act/<action>/) or staff (work/…/act/, API) would act with.

@@ -52,6 +52,12 @@ Ids, shifts and roles are any hashable values (database keys, "2022-04-10 上午
 "data_entry") and come back unchanged; demand keys (site_id, shift, role) must be unique.
 Scale (bench/dispatch.py): 100 k volunteers × 5 k sites × 3 shifts × 2 roles.
 
+Shifts written as 日期 时段 (``2022-04-10 上午``) map onto the volunteer registry's
+availability words with ``available_shifts(availability, shifts)`` (see ``shifts``);
+``demandfile.read_demand_file`` reads a demand xlsx/csv with row/column problems.
+The solver's internals: ``problem`` (arrays, KD-trees, candidate arcs), ``flow`` (OR-Tools
+flows and the certifying search), ``solver`` (``plan``), ``baseline`` (greedy, checker).
+
 Coverage (service circles)
 --------------------------
 ::
@@ -104,6 +110,7 @@ from tongban.dispatch.model import (
 from tongban.dispatch.osm import RoadGraph
 from tongban.dispatch.replan import replan
 from tongban.dispatch.rosters import by_site, by_volunteer, rosters, write_rosters_xlsx
+from tongban.dispatch.shifts import ShiftError, available_shifts, normalise_shift, parse_shift
 from tongban.dispatch.solver import SolverError, check_plan, greedy_plan, plan
 
 __all__ = [
@@ -122,11 +129,13 @@ __all__ = [
     "Plan",
     "Replan",
     "RoadGraph",
+    "ShiftError",
     "SolverError",
     "Suggestion",
     "TravelMode",
     "Unfilled",
     "Volunteer",
+    "available_shifts",
     "by_site",
     "by_volunteer",
     "check_plan",
@@ -134,6 +143,8 @@ __all__ = [
     "greedy_plan",
     "grid_points",
     "map_data",
+    "normalise_shift",
+    "parse_shift",
     "plan",
     "replan",
     "rosters",

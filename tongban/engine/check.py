@@ -100,6 +100,31 @@ class _Checker:
                 self.add((*path, i, "material"), f"未知的材料 '{f.material}'")
             if f.type == "table":
                 self.fields(f.fields, (*path, i, "fields"))
+            if f.pick_from:
+                self.pick(f, fields, (*path, i))
+
+    def pick(self, f: FieldSpec, siblings: tuple[FieldSpec, ...], path: tuple) -> None:
+        """pick_from names a registry kind; pick_fill maps sibling fields to its columns."""
+        # The registry kinds are plain declarations (dataclasses, no Django): reading
+        # them keeps the engine pure while the catalog checks against the real list.
+        from tongban.registry.kinds import KINDS
+
+        kind = KINDS.get(f.pick_from)
+        if kind is None:
+            self.add((*path, "pick_from"), f"未知的台账 '{f.pick_from}'{_hint(f.pick_from, KINDS)}")
+            return
+        keys = {s.key for s in siblings}
+        for target, column in f.pick_fill.items():
+            if target not in keys:
+                self.add(
+                    (*path, "pick_fill", target), f"未知的字段 '{target}'{_hint(target, keys)}"
+                )
+            if column not in kind.by_key or column == "org":
+                cols = [c for c in kind.by_key if c != "org"]
+                self.add(
+                    (*path, "pick_fill", target),
+                    f"台账“{kind.label}”没有列 '{column}'{_hint(column, cols)}",
+                )
 
     def _table(self, key: str, path: tuple):
         f = self.spec.field(key)

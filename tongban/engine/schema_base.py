@@ -119,6 +119,12 @@ class FieldSpec(Spec):
     # filled by staff or the system (e.g. the department a request is routed to), never
     # asked on the applicant's form
     internal: bool = False
+    # staff may pick a record of this registry kind (person, enterprise, vehicle, driver,
+    # rider, place, volunteer) instead of retyping: a search box that fills this field and
+    # its siblings. pick_fill maps sibling field keys to the kind's column keys; empty
+    # means {this field: the kind's first title column}. Checked by engine.check.
+    pick_from: Annotated[str, Field(pattern=KEY_RE)] | None = None
+    pick_fill: dict[Annotated[str, Field(pattern=KEY_RE)], str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _params_fit_type(self) -> FieldSpec:
@@ -144,6 +150,10 @@ class FieldSpec(Spec):
             raise ValueError("min_length 不能大于 max_length")
         if self.min_rows > self.max_rows:
             raise ValueError("min_rows 不能大于 max_rows")
+        if self.pick_fill and not self.pick_from:
+            raise ValueError("pick_fill 需要与 pick_from（台账种类）一起使用")
+        if self.pick_from and self.type in {"table", "file", "commitment"}:
+            raise ValueError(f"类型 {self.type} 不能使用 pick_from")
         return self
 
     @property

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from tongban.web.api import api
-from tongban.web.views import auth, bundles, files, portal, supervise, work
+from tongban.web.views import auth, bundles, files, pickers, portal, supervise, work
 
 urlpatterns = [
     path("", portal.home, name="home"),
@@ -40,5 +40,8 @@ urlpatterns = [
     path("registry/", include("tongban.web.urls_registry")),
     path("open311/v2/", include("tongban.web.open311.urls")),
     path("requests/", include("tongban.web.urls_requests")),
+    path("dispatch/", include("tongban.web.urls_dispatch")),
+    path("pick/<slug:kind>/", pickers.search, name="pick_search"),
+    path("pick/<slug:kind>/<int:pk>/", pickers.choose, name="pick_choose"),
     path("admin/", admin.site.urls),
 ]

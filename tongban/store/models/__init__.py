@@ -3,6 +3,7 @@
 from tongban.store.models.bundles import Bundle, BundleItem
 from tongban.store.models.cases import Case, Certificate, Counter, Event
 from tongban.store.models.catalog import CalendarYear, Holiday, MatterVersion
+from tongban.store.models.dispatch import DemandLine, DemandSet, DispatchAssignment, DispatchPlan
 from tongban.store.models.followups import FollowupReport, Reminder
 from tongban.store.models.messaging import Delivery, Outbox
 from tongban.store.models.org import Membership, Org, Profile
@@ -62,4 +63,8 @@ __all__ = [
     "Place",
     "Volunteer",
     "ImportJob",
+    "DemandSet",
+    "DemandLine",
+    "DispatchPlan",
+    "DispatchAssignment",
 ]
