@@ -1,5 +1,6 @@
 """Bundles (一件事): merge several matters into one form, check the bundle definition, and
-split one set of answers into one application per item.
+split one set of answers into one application per item — or, for an item with
+`for_each`, one application per row of a table (a pass per employee).
 
 Pure functions: the service layer creates the cases, in one transaction.
 """
@@ -10,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tongban.engine.computed import compute
 from tongban.engine.conditions import evaluate
 from tongban.engine.fields import validate_fields
 from tongban.engine.materials import validate_materials
 from tongban.engine.schema import FieldSpec, MaterialSpec, MatterSpec
 from tongban.engine.schema_bundle import BundleItemSpec, BundleSpec
+from tongban.engine.workflow import failed_checks
 
 
 @dataclass(frozen=True)
@@ -34,17 +37,28 @@ def material_key(bundle: BundleSpec, matter_key: str) -> str:
     return bundle.material_map.get(matter_key, matter_key)
 
 
-def _row_columns(bundle: BundleSpec, item: BundleItemSpec) -> set[str]:
+def table_of(bundle: BundleSpec, item: BundleItemSpec) -> FieldSpec | None:
+    """The bundle's table field an item fans out over (None when it does not)."""
     if not item.for_each:
-        return set()
+        return None
     table = next((f for f in bundle.fields if f.key == item.for_each), None)
-    return {c.key for c in table.fields} if table else set()
+    return table if table is not None and table.type == "table" else None
+
+
+def row_fields(bundle: BundleSpec, item: BundleItemSpec, matter: MatterSpec) -> list[FieldSpec]:
+    """The matter's fields filled from each row of the item's table: those whose bundle key
+    (after `map`) is a column of the table."""
+    table = table_of(bundle, item)
+    if table is None:
+        return []
+    columns = {c.key for c in table.fields}
+    return [f for f in matter.fields if bundle_key(item, f.key) in columns and not f.internal]
 
 
 def asked_fields(bundle: BundleSpec, item: BundleItemSpec, matter: MatterSpec) -> list[FieldSpec]:
-    """The matter's fields this item asks on the merged form (received ones come later,
-    per-row ones come from the for_each table)."""
-    skip = set(item.receives) | _row_columns(bundle, item)
+    """The matter's fields this item asks once on the merged form (received ones come
+    later, per-row ones come from the for_each table)."""
+    skip = set(item.receives) | {f.key for f in row_fields(bundle, item, matter)}
     return [f for f in matter.fields if f.key not in skip and not f.internal]
 
 
@@ -54,6 +68,8 @@ def merge(bundle: BundleSpec, matters: Mapping[str, MatterSpec]) -> MergedForm:
     materials: dict[str, MaterialSpec] = {}
     for item in bundle.items:
         matter = matters[item.matter]
+        if item.for_each:
+            asked.setdefault(item.for_each, []).append(item.key)
         for f in asked_fields(bundle, item, matter):
             key = bundle_key(item, f.key)
             if key not in fields:
@@ -92,6 +108,17 @@ class Split:
     answers: dict[str, Any]
 
 
+class _Errors(dict):
+    """{bundle key: message}. The first item to refuse a plain answer speaks for it; a
+    table collects every row's problem (「员工通行证」第3行 身份证号码：…)."""
+
+    def add(self, key: str, message: str, *, collect: bool = False) -> None:
+        if key not in self:
+            self[key] = message
+        elif collect and message not in self[key].split("；"):
+            self[key] += "；" + message
+
+
 def split(
     bundle: BundleSpec,
     matters: Mapping[str, MatterSpec],
@@ -99,10 +126,16 @@ def split(
     files: Mapping[str, list] | None = None,
 ) -> Split:
     """Validate the merged answers against every applicable item; errors name the item
-    that refuses an answer (「出生户口登记」：…), keyed by the bundle's field key."""
+    that refuses an answer (「出生户口登记」：…), keyed by the bundle's field key, and for
+    a per-row item also the row (「员工通行证」第3行 身份证号码：…)."""
     raw = raw if isinstance(raw, Mapping) else {}
     files = files if isinstance(files, Mapping) else {}
-    own, errors = validate_fields(bundle.fields, raw)
+    own, own_errors = validate_fields(bundle.fields, raw)
+    errors = _Errors()
+    for key, message in own_errors.items():
+        user = next((i for i in bundle.items if i.for_each == key), None)
+        prefix = f"「{matters[user.matter].name}」" if user and user.matter in matters else ""
+        errors.add(key, prefix + message)
     answers = {**raw, **own}
     plans: list[ItemPlan] = []
     skipped: list[str] = []
@@ -111,27 +144,53 @@ def split(
             skipped.append(item.key)
             continue
         matter = matters[item.matter]
-        rows = (own.get(item.for_each) or []) if item.for_each else [{}]
+        if item.for_each:
+            if item.for_each in own_errors:
+                continue  # already reported against the table, row by row
+            rows = own.get(item.for_each) or []
+            raw_rows = raw.get(item.for_each) or []
+        else:
+            rows, raw_rows = [{}], [{}]
         for index, row in enumerate(rows):
-            plan = _plan(bundle, item, matter, raw, row, files, index, errors)
-            plans.append(plan)
-    return Split(plans, skipped, errors, answers)
+            raw_row = raw_rows[index] if index < len(raw_rows) else row
+            plans.append(_plan(bundle, item, matter, raw, raw_row, files, index, errors))
+    return Split(plans, skipped, dict(errors), answers)
 
 
-def _plan(bundle, item, matter, raw, row, files, index, errors) -> ItemPlan:
+def _plan(bundle, item, matter, raw, row, files, index, errors: _Errors) -> ItemPlan:
     asked = asked_fields(bundle, item, matter)
+    per_row = row_fields(bundle, item, matter)
+    on_row = {f.key for f in per_row}
     data = {f.key: raw.get(bundle_key(item, f.key)) for f in asked}
-    data.update({k: v for k, v in row.items() if matter.field(k) is not None})
-    _, item_errors = validate_fields(asked, data)
+    data.update({f.key: row.get(bundle_key(item, f.key)) for f in per_row})
+    clean, item_errors = validate_fields([*asked, *per_row], data)
+    clean = compute(matter.computed, clean)
+    for key, message in failed_checks(matter, clean).items():
+        item_errors.setdefault(key, message)
     for matter_key, message in item_errors.items():
-        key = bundle_key(item, matter_key)
-        prefix = f"「{matter.name}」" + (f"第{index + 1}行" if item.for_each else "")
-        errors.setdefault(key, f"{prefix}：{message}")
+        if matter_key in on_row:
+            label = next(f.label for f in per_row if f.key == matter_key)
+            text = f"「{matter.name}」第{index + 1}行 {label}：{message}"
+            errors.add(item.for_each, text, collect=True)
+        else:
+            errors.add(bundle_key(item, matter_key), f"「{matter.name}」：{message}")
     item_files = {m.key: files.get(material_key(bundle, m.key)) or [] for m in matter.materials}
     clean_files, file_errors = validate_materials(matter.materials, item_files)
     for matter_key, message in file_errors.items():
-        errors.setdefault(material_key(bundle, matter_key), message)
+        errors.add(material_key(bundle, matter_key), message)
+    data = {k: v for k, v in data.items() if v is not None}
     return ItemPlan(item.key, item.matter, data, clean_files, index, waiting=bool(item.needs))
+
+
+def row_label(bundle: BundleSpec, item: BundleItemSpec, answers: Mapping[str, Any], row: int):
+    """What names one row of a per-row item on the status page: its first column (e.g. the
+    employee's name)."""
+    table = table_of(bundle, item)
+    rows = answers.get(item.for_each) if table is not None else None
+    if not table or not isinstance(rows, list) or row >= len(rows):
+        return ""
+    value = rows[row].get(table.fields[0].key) if isinstance(rows[row], Mapping) else None
+    return "" if value is None else str(value)
 
 
 def received(item: BundleItemSpec, outputs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

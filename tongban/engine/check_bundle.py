@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 
 from tongban.engine.errors import Problem
@@ -79,17 +80,21 @@ def check_bundle(
             elif src_matter.field(what) is None:
                 add((*path, "receives", target), f"事项 '{src_matter.code}' 没有字段 '{what}'")
         if item.for_each:
-            table = bundle_fields.get(item.for_each)
-            if table is None or table.type != "table":
+            _check_for_each(item, path, matter, bundle_fields, add)
+        for target, src in item.receives.items():
+            src_item = by_key.get(src.partition(".")[0])
+            if src_item is not None and src_item.for_each:
                 add(
-                    (*path, "for_each"),
-                    f"'{item.for_each}' 须是一件事自身的表格字段（fields 中 type: table）",
+                    (*path, "receives", target),
+                    f"'{src_item.key}' 逐行办理（for_each），有多件办件，不能从它接收；"
+                    "只能在 needs 中等待它全部办结",
                 )
         if item.when is not None:
             _check_when(item.when, (*path, "when"), bundle, matters, add)
+        on_row = _row_keys(item, bundle_fields)
         for f in matter.fields:
-            if f.key in item.receives:
-                continue
+            if f.key in item.receives or item.map.get(f.key, f.key) in on_row:
+                continue  # received later, or a column of the item's table (checked there)
             key = item.map.get(f.key, f.key)
             first = types.setdefault(key, (f.type, item.matter))
             if first[0] != f.type:
@@ -105,11 +110,81 @@ def check_bundle(
             for m in (matters[item.matter].materials if item.matter in matters else ())
         ):
             add(("material_map", matter_key), f"没有任何事项有材料 '{matter_key}'")
+    _check_unused_columns(bundle, matters, add)
     loop = _cycle({i.key: i.needs for i in bundle.items})
     if loop:
         first = keys.index(loop[0])
         add(("items", first, "needs"), "依赖关系成环：" + " → ".join(loop))
     return problems
+
+
+def _hint(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"（是不是 '{close[0]}'？）" if close else ""
+
+
+def _row_keys(item, bundle_fields) -> set[str]:
+    table = bundle_fields.get(item.for_each) if item.for_each else None
+    return {c.key for c in table.fields} if table is not None and table.type == "table" else set()
+
+
+def _check_for_each(item, path, matter, bundle_fields, add) -> None:
+    """`for_each` names a table of the bundle's own fields; each column that fills a field
+    of the item's matter has that field's type."""
+    table = bundle_fields.get(item.for_each)
+    if table is None:
+        tables = [k for k, f in bundle_fields.items() if f.type == "table"]
+        add(
+            (*path, "for_each"),
+            f"'{item.for_each}' 不是一件事自身 fields 中的字段{_hint(item.for_each, tables)}；"
+            "for_each 须是其中的表格字段（type: table）",
+        )
+        return
+    if table.type != "table":
+        add(
+            (*path, "for_each"),
+            f"字段 '{item.for_each}' 是 {table.type} 类型，不是表格；for_each 须是"
+            "一件事自身 fields 中的表格字段（type: table），每行办一件",
+        )
+        return
+    by_bundle_key = {item.map.get(f.key, f.key): f for f in matter.fields}
+    columns = {c.key for c in table.fields}
+    if not columns & set(by_bundle_key):
+        add(
+            (*path, "for_each"),
+            f"表格 '{item.for_each}' 没有一列对应事项 '{item.matter}' 的字段，逐行办理没有意义"
+            "（列的 key 须与事项字段相同，或用 map 对应）",
+        )
+    for target in item.receives:
+        if item.map.get(target, target) in columns:
+            add((*path, "receives", target), f"'{target}' 已由表格 '{item.for_each}' 的列填写")
+
+
+def _check_unused_columns(bundle, matters, add) -> None:
+    """Each column of a fanned-out table fills a field of some item over it, with that
+    field's type."""
+    for i, table in enumerate(bundle.fields):
+        users = [it for it in bundle.items if it.for_each == table.key]
+        if table.type != "table" or not users:
+            continue
+        for j, column in enumerate(table.fields):
+            targets = [
+                (it, f)
+                for it in users
+                for f in (matters[it.matter].fields if it.matter in matters else ())
+                if it.map.get(f.key, f.key) == column.key
+            ]
+            where = ("fields", i, "fields", j)
+            if not targets:
+                names = "、".join(it.matter for it in users)
+                add((*where, "key"), f"列 '{column.key}' 不是事项 {names} 的字段，填了也用不上")
+            for it, f in targets:
+                if f.type != column.type:
+                    add(
+                        (*where, "type"),
+                        f"列 '{column.key}' 是 {column.type} 类型，在事项 {it.matter} 中"
+                        f"是 {f.type}；请统一类型",
+                    )
 
 
 def _check_when(cond, path, bundle, matters, add) -> None:

@@ -17,8 +17,10 @@ class BundleItemSpec(Spec):
     applies only if this holds for the bundle's answers. `needs`: items whose output this
     one waits for; `receives` then fills matter fields from them, each as
     `<item>.certificate` (the number of that item's certificate) or `<item>.<field>`.
-    `for_each`: a table field of the bundle; one case of the matter per row, each row's
-    columns filling the matter fields of the same key (e.g. a pass per employee).
+    `for_each`: a table field of the bundle's own `fields`; one case of the matter per
+    row (e.g. a pass per employee), each row's columns filling the matter fields of the
+    same key (or the key `map` gives them); the other fields are asked once for all rows.
+    Items that need a `for_each` item wait for every one of its rows.
     """
 
     key: Annotated[str, Field(pattern=KEY_RE)]

@@ -138,13 +138,23 @@ _OUTCOME_STATUS = {
 }
 
 
+def _item_status(case: Case) -> str:
+    """An item is done for its bundle when its case completes, or as soon as the case has
+    issued its certificate: what the applicant came for exists, and whatever follows
+    (a filing's daily reports, a delivery) goes on in the case itself."""
+    status = _OUTCOME_STATUS.get(case.outcome, BundleItem.ACTIVE)
+    if status == BundleItem.ACTIVE and case.certificates.exists():
+        return BundleItem.COMPLETED
+    return status
+
+
 def sync(case: Case, now: datetime) -> None:
     """Called in the transaction that changed a bundle's sub-case: update its item, start
     items whose needs are now met, and close the bundle when every item is final."""
     row = BundleItem.objects.select_related("bundle").filter(case_id=case.pk).first()
     if row is None:
         return
-    status = _OUTCOME_STATUS.get(case.outcome, BundleItem.ACTIVE)
+    status = _item_status(case)
     if status != row.status:
         row.status = status
         row.save(update_fields=["status"])
@@ -179,7 +189,7 @@ def _release(bundle: Bundle, now: datetime) -> None:
         needed = [status.get(n, {BundleItem.SKIPPED}) for n in item.needs]
         if any(s & {BundleItem.REFUSED, BundleItem.WITHDRAWN} for s in needed):
             row.status = BundleItem.REFUSED
-            names = "、".join(item.needs)
+            names = "、".join(_item_name(spec, n) for n in item.needs)
             row.reason = f"前置事项（{names}）未办结，本事项无法办理"
             row.save(update_fields=["status", "reason"])
             continue
@@ -195,6 +205,12 @@ def _release(bundle: Bundle, now: datetime) -> None:
             row.status = BundleItem.REFUSED
             row.reason = f"无法自动发起：{refusal}"
             row.save(update_fields=["status", "reason"])
+
+
+def _item_name(spec: BundleSpec, key: str) -> str:
+    item = next((i for i in spec.items if i.key == key), None)
+    matter = catalog.current_specs().get(item.matter) if item else None
+    return matter.name if matter else key
 
 
 def _close_if_done(bundle: Bundle, now: datetime) -> None:
@@ -248,7 +264,8 @@ def get_bundle(bundle_id: int, user) -> Bundle:
 
 
 def status(bundle: Bundle) -> list[dict]:
-    """One row per item, for the bundle's status page."""
+    """One row per item (per table row for a `for_each` item), for the bundle's status
+    page; `grouped` folds a per-row item's rows under one heading."""
     from tongban.services.timeline import state_label
 
     spec: BundleSpec = catalog.spec_of(bundle.version)
@@ -259,24 +276,58 @@ def status(bundle: Bundle) -> list[dict]:
         matter = matters.get(row.matter_code)
         case = row.case
         needs_me = bool(case and case.pending_role == "applicant")
-        last_comment = ""
-        if case is not None and needs_me:
-            last = case.events.exclude(body__contains='"comment":""').order_by("-seq").first()
-            last_comment = last and json.loads(last.body).get("comment", "")
+        refused = row.status in (BundleItem.REFUSED, BundleItem.WITHDRAWN)
+        comment = _last_comment(case) if case is not None and (needs_me or refused) else ""
+        label = BundleItem.STATUS_LABELS.get(row.status, row.status)
+        if row.status == BundleItem.COMPLETED and case is not None and not case.outcome:
+            label = f"已出证 · {state_label(case)}"  # e.g. the filing's daily reports go on
         rows.append(
             {
                 "item": row,
                 "name": matter.name if matter else row.matter_code,
-                "status": BundleItem.STATUS_LABELS.get(row.status, row.status),
+                "status": label,
                 "state": state_label(case) if case else "",
                 "case": case,
                 "needs_me": needs_me,
-                "comment": last_comment,
-                "reason": row.reason,
+                "comment": comment if needs_me else "",
+                "reason": row.reason or (comment if refused else ""),
                 "waits_for": list(item.needs) if item and row.status == BundleItem.WAITING else [],
+                "per_row": bool(item and item.for_each),
+                "row_label": rules.row_label(spec, item, bundle.answers, row.row) if item else "",
             }
         )
     return rows
+
+
+def _last_comment(case: Case) -> str:
+    last = case.events.exclude(body__contains='"comment":""').order_by("-seq").first()
+    return (last and json.loads(last.body).get("comment", "")) or ""
+
+
+def grouped(rows: list[dict]) -> list[dict]:
+    """The status page's entries: an item as it is, a per-row item (a pass per employee) as
+    one group with its rows and counts by status, so fifty passes do not drown the rest."""
+    entries: list[dict] = []
+    groups: dict[str, dict] = {}
+    for r in rows:
+        if not r["per_row"]:
+            entries.append({"group": False, "row": r})
+            continue
+        key = r["item"].key
+        if key not in groups:
+            groups[key] = {"group": True, "name": r["name"], "rows": [], "counts": {}}
+            entries.append(groups[key])
+        g = groups[key]
+        g["rows"].append(r)
+        label = BundleItem.STATUS_LABELS.get(r["item"].status, r["item"].status)
+        g["counts"][label] = g["counts"].get(label, 0) + 1
+    for g in groups.values():
+        g["summary"] = f"共 {len(g['rows'])} 件：" + "，".join(
+            f"{k} {v}" for k, v in g["counts"].items()
+        )
+        g["needs_me"] = sum(r["needs_me"] for r in g["rows"])
+        g["open"] = bool(g["needs_me"]) or any(r["reason"] for r in g["rows"])
+    return entries
 
 
 def _jsonable(values: Mapping[str, Any]) -> dict:

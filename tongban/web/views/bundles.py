@@ -74,8 +74,11 @@ def _ctx(spec, form, values, errors, refs, message=""):
 def my_bundle(request, bundle_id):
     b = bundles.get_bundle(bundle_id, request.user)
     spec = catalog.spec_of(b.version)
+    rows = bundles.status(b)
     return render(
-        request, "portal/my_bundle.html", {"bundle": b, "spec": spec, "rows": bundles.status(b)}
+        request,
+        "bundles/my_bundle.html",
+        {"bundle": b, "spec": spec, "rows": rows, "entries": bundles.grouped(rows)},
     )
 
 
