@@ -113,3 +113,21 @@ def test_form_post_answers_503_when_the_database_is_down(client, users, tmp_path
         response = client.post("/matters/freight_return/apply/", form)
         _assert_503(response, json_body=False)
     assert not Case.objects.filter(matter__code="freight_return").exists()
+
+
+def test_handler500_answers_503_for_a_database_error_outside_a_view(rf):
+    """A middleware that fails on the database (saving the session) reaches handler500."""
+    from django.db import OperationalError
+
+    from tongban.web.middleware import server_error
+
+    try:
+        raise OperationalError("connection refused")
+    except OperationalError:
+        r = server_error(rf.get("/my/cases/"))
+    assert r.status_code == 503 and r["Retry-After"]
+    assert "数据库暂时不可用" in r.content.decode()
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        assert server_error(rf.get("/my/cases/")).status_code == 500

@@ -79,3 +79,16 @@ class DatabaseUnavailableMiddleware:
             "database unavailable for %s %s: %s", request.method, request.path, exception
         )
         return unavailable(request)
+
+
+def server_error(request):
+    """handler500: a database error raised outside a view (in a middleware saving the
+    session, say) still becomes the 503 above; anything else is Django's plain 500."""
+    import sys
+
+    from django.views.defaults import server_error as default
+
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        return unavailable(request)
+    return default(request)

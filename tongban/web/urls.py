@@ -45,3 +45,4 @@ urlpatterns = [
     path("pick/<slug:kind>/<int:pk>/", pickers.choose, name="pick_choose"),
     path("admin/", admin.site.urls),
 ]
+handler500 = "tongban.web.middleware.server_error"

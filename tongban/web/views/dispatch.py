@@ -6,8 +6,8 @@ a service call; jurisdiction is in the services' queries."""
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 from functools import wraps
+from pathlib import Path
 from urllib.parse import quote
 
 from django.contrib import messages

@@ -35,15 +35,24 @@ class Command(BaseCommand):
             def load(self):
                 return application
 
-        background = None
+        # The case worker (time limits, outbox) and the task worker (registry imports
+        # started from the web pages), each in its own process.
+        background = []
         if with_worker:
-            background = subprocess.Popen(
-                [sys.executable, "-m", "tongban", "worker"], env=os.environ.copy()
-            )
+            for command in ("worker", "db_worker"):
+                background.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "tongban", command], env=os.environ.copy()
+                    )
+                )
         self.stdout.write(f"通办已启动：http://{host}:{port}/")
         try:
             App().run()
         finally:
             for process in background:
                 process.send_signal(signal.SIGTERM)
-                process.wait(timeout=10)
+            for process in background:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
