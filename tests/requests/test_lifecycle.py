@@ -200,6 +200,18 @@ def test_dispute_request_becomes_a_linked_mediation_case(users, unsure):
     # The street's mediator has it in the worklist and can accept it.
     accepted = step(mediation.pk, users.mediator_yangchenghu, "accept")
     assert accepted.state == "mediating"
+    # Both case pages link to the other, for whoever may see it.
+    from django.test import Client
+
+    web = Client()
+    web.force_login(users.mediator_yangchenghu)
+    page = web.get(f"/work/cases/{mediation.pk}/").content.decode()
+    assert f"/work/cases/{request.pk}/" not in page  # the request is not the mediator's
+    web.force_login(users.supervisor_xiangcheng)
+    page = web.get(f"/work/cases/{mediation.pk}/").content.decode()
+    assert f'来源办件：<a href="/work/cases/{request.pk}/"' in page
+    page = web.get(f"/work/cases/{request.pk}/").content.decode()
+    assert f'派生办件：<a href="/work/cases/{mediation.pk}/"' in page
 
 
 def test_referral_of_a_request_placed_only_in_the_district(users, unsure):

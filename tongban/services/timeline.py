@@ -96,3 +96,21 @@ def render_text(view: dict) -> str:
         comment = f"  意见：{e['comment']}" if e["comment"] else ""
         lines.append(f"{e['seq']:>3}. {e['at']}  {e['title']:<10} {move}  [{e['actor']}]{comment}")
     return "\n".join(lines)
+
+
+def related(case: Case, user) -> list[tuple[str, Case, str, str]]:
+    """The cases this one came from and gave rise to (a request referred to mediation, a
+    rating's rectification, a bundle item's follow-on), as far as the user may see them."""
+    from tongban.services.cases import visible
+    from tongban.services.context import actor_for
+
+    actor = actor_for(user)
+    found = []
+    if case.parent_id:
+        found.append(("来源办件", case.parent))
+    found += [("派生办件", c) for c in case.spawned.order_by("pk")[:50]]
+    return [
+        (label, c, catalog.spec_of(c.matter).name, state_label(c))
+        for label, c in found
+        if visible(c, actor)
+    ]

@@ -110,6 +110,7 @@ def _context(request, case, errors=None, message="", status_action=None):
         "sign": sign,
         "signed": {r for r, _ in case.signatures},
         "certificates": case.certificates.all(),
+        "related": timeline.related(case, request.user),
         "errors": errors or {},
         "message": message,
     }
