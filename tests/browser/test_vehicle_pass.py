@@ -40,6 +40,7 @@ def fill_pass(page, tmp_path) -> tuple[str, str]:
         if i:
             page.get_by_role("button", name="＋ 再加一行").click()
         row = page.locator("fieldset.row").nth(i)
+        assert row.locator("legend").first.inner_text() == f"第{i + 1}行"
         row.get_by_label("姓名").fill(name)
         row.get_by_label("身份证号码").fill(id_number(n))
         row.get_by_label("手机号码").fill(phone)

@@ -12,11 +12,15 @@ document.addEventListener("click", function (e) {
         const v = el.getAttribute(attr);
         if (v) el.setAttribute(attr, v.replace(/-\d+-/, "-" + n + "-"));
       });
-      if (el.tagName !== "LABEL") el.value = "";
+      if (el.type === "radio" || el.type === "checkbox") el.checked = false;  // keep the option values
+      else if (el.tagName === "SELECT") el.selectedIndex = 0;
+      else if (el.tagName !== "LABEL") el.value = "";
+      el.removeAttribute("aria-invalid");
     });
     clone.querySelectorAll(".error").forEach(function (el) { el.remove(); });
+    clone.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
     const legend = clone.querySelector("legend");
-    if (legend) legend.textContent = legend.textContent.replace(/\d+$/, String(n + 1));
+    if (legend) legend.textContent = legend.textContent.replace(/第\d+行/, "第" + (n + 1) + "行");
     box.appendChild(clone);
     const first = clone.querySelector("input, select, textarea");
     if (first) first.focus();
