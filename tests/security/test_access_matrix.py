@@ -29,26 +29,7 @@ from tests.security.world import GUSU, STREET, XIANGCHENG, leaked, snapshot
 # Holes the matrix found, (route pattern, method, who, object) → the xfail reason; "who"
 # is "user" (any signed-in outsider) or "anonymous", object "*" any. Remove a line once
 # the lead has fixed it (strict xfail: the fixed tests then fail as XPASS).
-#
-# rate: POST /my/cases/<id>/rate/ on a case that is not yours answers 302 back to
-#   /my/cases/<id>/ with the flash '办件不存在，或不是您的办件' instead of 404: portal.rate
-#   catches every ServiceError. No data leaks, but it is the one case URL that does not say
-#   404. Fix: in web/views/portal.py rate(), re-raise when exc.status in (403, 404) (as
-#   supervise.escalate does) so service_page answers 404.
-# merge/unmerge: POST /requests/<id>/merge/ and /unmerge/ by anyone who cannot see the
-#   request answer 302 + flash '只有该辖区的派单员可以并案或拆分' when the request has a repeat
-#   link, but 404 when it has none: an outsider learns which requests are suspected
-#   repeats. duplicates.merge/unmerge look the link up (NotFound) before any permission
-#   check, _may_handle raises Forbidden and views.requests._fail turns that into a
-#   redirect. Fix: get_case(request_id, user) first (404 for outsiders), raise Forbidden
-#   only to users who may see the request, and let 403 through in _fail like 404.
-_RATE = "HOLE rate: 302 + flash instead of 404 for another's case (see HOLES)"
-_MERGE = "HOLE merge: 302 + flash (not 404) reveals repeat-linked requests (see HOLES)"
-HOLES: dict[tuple[str, str, str, str], str] = {
-    ("my/cases/<int:case_id>/rate/", "POST", "user", "*"): _RATE,
-    ("requests/<int:case_id>/merge/", "POST", "user", "repeat"): _MERGE,
-    ("requests/<int:case_id>/unmerge/", "POST", "user", "repeat"): _MERGE,
-}
+HOLES: dict[tuple[str, str, str, str], str] = {}
 
 TARGETS = [(r, o) for r in OBJECT_ROUTES for o in r.objects]
 TARGET_IDS = [f"{r.pattern.rstrip('/')}[{o}]" for r, o in TARGETS]
@@ -350,17 +331,6 @@ def _post(c, path: str, data: dict) -> tuple[int, str]:
     return r.status_code, CSRF_VALUE.sub("…", text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HOLE: POST /requests/<id>/relocate/ checks the posted org (same district as the "
-        "request?) before it checks that the caller may see the request: an outsider gets "
-        "302 + '请选择本区内的街道（镇）或社区' for an existing request and 404 for a missing "
-        "one, and by trying one street per district learns which district any request id "
-        "belongs to. Fix: in services.requests.relocate call get_case(case_id, user) (or "
-        "cases.visible) before validating org, and let 403 through in views.requests._fail."
-    ),
-)
 @pytest.mark.parametrize("username", ["dispatcher_gusu", "clerk_canglang", "lisi"])
 def test_relocate_answers_outsiders_like_a_missing_request(s, username):
     w = s.world

@@ -46,6 +46,8 @@ def parse(text: str, file: str) -> Source:
     """Parse YAML text; raise CatalogError with file:line for syntax errors and duplicates."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # PyYAML's composer recurses once per level of nesting
+        raise CatalogError([Problem(file, 1, "", TOO_DEEP)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -56,7 +58,7 @@ def parse(text: str, file: str) -> Source:
         raise CatalogError([Problem(file, 1, "", "文件为空")])
     lines: dict[Path, int] = {}
     problems: list[Problem] = []
-    data = _build(node, (), lines, problems, file)
+    data = _build(node, (), lines, problems, file, frozenset())
     if problems:
         raise CatalogError(problems)
     return Source(file, data, lines)
@@ -70,10 +72,23 @@ _SCALAR = yaml.SafeLoader("")  # only used for its scalar constructors (bool, in
 
 
 MAX_NODES = 200_000  # a catalog file is small; aliases must not expand without bound
+MAX_DEPTH = 64  # a matter nests a few levels; far below Python's recursion limit
+TOO_DEEP = f"嵌套层级过深（超过 {MAX_DEPTH} 层）"
 
 
-def _build(node, path: Path, lines: dict[Path, int], problems: list[Problem], file: str):
+def _build(
+    node, path: Path, lines: dict[Path, int], problems: list[Problem], file: str, above: frozenset
+):
+    """The plain data of `node`; `above` holds the collection nodes enclosing it, so an
+    alias that points at one of them (`a: &x [*x]`, a cycle) is refused, not followed."""
     lines[path] = node.start_mark.line + 1
+    if id(node) in above:
+        problems.append(Problem(file, lines[path], dotted(path), "别名（*）引用了包含它自身的内容"))
+        return None
+    if len(path) > MAX_DEPTH:
+        if not any(p.message == TOO_DEEP for p in problems):
+            problems.append(Problem(file, lines[path], dotted(path), TOO_DEEP))
+        return None
     if len(lines) > MAX_NODES:
         if not any(p.message.startswith("文件过大") for p in problems):
             problems.append(
@@ -83,6 +98,8 @@ def _build(node, path: Path, lines: dict[Path, int], problems: list[Problem], fi
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
         problems.append(Problem(file, lines[path], dotted(path), f"不支持的 YAML 标签 {node.tag}"))
         return None
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        above = above | {id(node)}
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
         for key_node, value_node in node.value:
@@ -102,13 +119,14 @@ def _build(node, path: Path, lines: dict[Path, int], problems: list[Problem], fi
                     )
                 )
                 continue
-            result[key] = _build(value_node, (*path, key), lines, problems, file)
+            result[key] = _build(value_node, (*path, key), lines, problems, file, above)
             # A key's line is where the key is written, which is what an author looks for.
             lines[(*path, key)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, (*path, i), lines, problems, file) for i, item in enumerate(node.value)
+            _build(item, (*path, i), lines, problems, file, above)
+            for i, item in enumerate(node.value)
         ]
     if node.tag in _PLAIN_TAGS:
         try:

@@ -1,11 +1,19 @@
-"""Login throttling and API tokens."""
+"""Login throttling and API tokens.
+
+Every password check goes through ThrottledModelBackend (settings.AUTHENTICATION_BACKENDS),
+so the site's login, the admin's and any later one share one throttle: PER_USERNAME
+failures lock a username, PER_ADDRESS failures lock an address, for WINDOW."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import timedelta
 
+from asgiref.sync import sync_to_async
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,24 +23,73 @@ from tongban.store.models import ApiToken, LoginAttempt
 WINDOW = timedelta(minutes=15)
 PER_USERNAME = 5
 PER_ADDRESS = 20
+LOCKED_MESSAGE = "登录失败次数过多，请 15 分钟后再试"
 
 
-def throttled(username: str, ip: str | None) -> bool:
+def throttle_key(username) -> str:
+    """The name failures are counted under. Django's login form strips the username and
+    NFKC-normalises it before authenticating, so ' zhangsan', 'zhangsan ' and full-width
+    'ｚｈａｎｇｓａｎ' all try the same account: they must share one lock, and so must
+    'ZhangSan' (casefold). Normalising once more after casefold keeps the key stable."""
+    text = unicodedata.normalize("NFKC", str(username or "").strip()).strip()
+    return unicodedata.normalize("NFKC", text.casefold())[:150]
+
+
+def throttled(username, ip: str | None) -> bool:
     since = timezone.now() - WINDOW
     recent = LoginAttempt.objects.filter(at__gte=since)
-    if recent.filter(username=username.lower()[:150]).count() >= PER_USERNAME:
+    if recent.filter(username=throttle_key(username)).count() >= PER_USERNAME:
         return True
     return bool(ip) and recent.filter(ip=ip).count() >= PER_ADDRESS
 
 
-def record_failure(username: str, ip: str | None) -> None:
+def record_failure(username, ip: str | None) -> None:
     with transaction.atomic():
-        LoginAttempt.objects.create(username=username.lower()[:150], ip=ip)
+        LoginAttempt.objects.create(username=throttle_key(username), ip=ip)
 
 
-def clear_failures(username: str) -> None:
+def clear_failures(username) -> None:
     with transaction.atomic():
-        LoginAttempt.objects.filter(username=username.lower()[:150]).delete()
+        LoginAttempt.objects.filter(username=throttle_key(username)).delete()
+
+
+def request_ip(request) -> str | None:
+    """The peer address, as the web layer's client_ip reads it: REMOTE_ADDR only (a
+    X-Forwarded-For header is the caller's to invent)."""
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's username/password check behind the throttle: a locked username or address
+    stops authentication before the password is looked at (PermissionDenied ends Django's
+    authenticate() at once), every failure is recorded and a success clears the username's
+    failures. Being a backend, it holds for every login path, the admin's included."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(self._username_field())
+        if username is None or password is None:
+            return None
+        ip = request_ip(request)
+        if throttled(username, ip):
+            raise PermissionDenied(LOCKED_MESSAGE)
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            record_failure(username, ip)
+        else:
+            clear_failures(username)
+        return user
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        return await sync_to_async(self.authenticate)(
+            request, username=username, password=password, **kwargs
+        )
+
+    @staticmethod
+    def _username_field() -> str:
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().USERNAME_FIELD
 
 
 def _digest(token: str) -> str:

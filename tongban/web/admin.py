@@ -19,7 +19,11 @@ from tongban.store.models import (
     Profile,
     RevealLog,
 )
+from tongban.web.views.auth import ThrottledAdminAuthenticationForm
 
+# The admin signs in through the same throttle as the site (services.auth's backend);
+# this form only says so in words instead of "wrong password".
+admin.site.login_form = ThrottledAdminAuthenticationForm
 admin.site.site_header = "通办 · 系统管理"
 admin.site.site_title = "通办管理"
 admin.site.index_title = "管理"

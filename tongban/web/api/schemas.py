@@ -6,6 +6,8 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from tongban.engine.schema import ActionSpec
+
 
 class ErrorOut(Schema):
     """Every error response has this shape."""
@@ -80,10 +82,15 @@ class StateOut(Schema):
     sign_roles: list[str] = Field(default_factory=list)
 
 
+# The engine's own vocabulary: a kind added there (e.g. note) is documented here at once
+# instead of failing the response check with a 500.
+ActionKind = ActionSpec.model_fields["kind"].annotation
+
+
 class ActionDef(Schema):
     key: str
     label: str
-    kind: Literal["move", "sign", "transfer", "extend"]
+    kind: ActionKind
     from_states: list[str]
     to: str | None = None
     back_to: list[str] = Field(default_factory=list, description="可退回到的环节（须曾经过）")

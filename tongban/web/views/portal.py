@@ -247,6 +247,8 @@ def rate(request, case_id):
             case_id, request.user, request.POST.get("level"), request.POST.get("comment", "")
         )
     except ServiceError as exc:
+        if exc.status in (403, 404):
+            raise  # another person's case answers like a missing one (service_page: 404)
         messages.error(request, exc.message)
     else:
         note = "，我们已安排整改并会向您反馈" if rating.rectification_id else ""
