@@ -444,6 +444,29 @@ def test_upload_checks_content_and_the_ref_submits(client, users):
     assert_error(anonymous, 401)
 
 
+def test_upload_refuses_truncated_or_borrowed_headers(client, users):
+    """A file that only starts like a PDF or an image, or was cut short, is refused."""
+    import io
+
+    import segno
+
+    from tongban.services.demo import sample_pdf
+
+    png = io.BytesIO()
+    segno.make("tongban").save(png, kind="png", scale=4)
+    pdf = sample_pdf("whole")
+    for name, data in [
+        ("a.pdf", b"%PDF-"),
+        ("cut.pdf", pdf[: len(pdf) // 2]),
+        ("cut.png", png.getvalue()[:40]),
+        ("fake.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 200),
+    ]:
+        body = assert_error(_upload(client, users.zhangsan, name, data), 400)
+        assert "损坏" in body["message"] or "不符" in body["message"], (name, body)
+    assert _upload(client, users.zhangsan, "qr.png", png.getvalue()).status_code == 201
+    assert _upload(client, users.zhangsan, "whole.pdf", pdf).status_code == 201
+
+
 def test_upload_over_the_limit_is_413(client, users, monkeypatch):
     from tongban.services import uploads
     from tongban.services.demo import sample_pdf

@@ -64,6 +64,25 @@ def sniff(head: bytes, data: bytes) -> str | None:
     return None
 
 
+def intact(kind: str, data: bytes) -> bool:
+    """Whether a file of a sniffed kind is whole: a PDF ends with its %%EOF marker (within
+    the last KB, as readers allow), an image decodes. Catches truncated uploads and files
+    that only borrow a format's first bytes."""
+    if kind == "pdf":
+        return b"%%EOF" in data[-1024:]
+    if kind in ("png", "jpg", "gif", "webp"):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(BytesIO(data)) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            return False
+        except Image.DecompressionBombError:
+            return False
+    return True
+
+
 def _path(sha: str) -> Path:
     return Path(settings.MEDIA_ROOT) / "uploads" / sha[:2] / sha[2:4] / sha
 
@@ -92,6 +111,10 @@ def store(data: bytes, name: str, user) -> dict:
     same = {"jpg": {"jpg", "jpeg"}}.get(kind, {kind})
     if ext and ext not in same:
         raise Invalid(f"文件内容是 {kind}，但扩展名是 .{ext}", {"file": "文件内容与扩展名不符"})
+    if not intact(kind, data):
+        raise Invalid(
+            "文件不完整或已损坏，无法打开，请重新导出或扫描后上传", {"file": "文件已损坏"}
+        )
     sha = hashlib.sha256(data).hexdigest()
     path = _path(sha)
     if not path.exists():
