@@ -35,6 +35,9 @@ def rate(case_id: int, user, level: int, comment: str = "") -> Rating:
     unit that handled it, with 15 working days, visible to its supervisor."""
     from tongban.services.cases import create_case
 
+    # Whose case it is comes first: an outsider learns nothing from the validation.
+    if not Case.objects.filter(pk=case_id, applicant_id=user.pk).exists():
+        raise NotFound("办件不存在，或不是您的办件")
     try:
         level = int(level)
     except (TypeError, ValueError):
