@@ -1,27 +1,28 @@
 """Benchmark: the request router against the plain baseline, on the same data, in one run.
 
     .venv/bin/python bench/routing.py            # the real protocol (a few minutes)
-    .venv/bin/python bench/routing.py --quick    # under a minute: no refit, fewer timings
+    .venv/bin/python bench/routing.py --quick    # fewer timings, baseline load not timed
     .venv/bin/python bench/routing.py --json     # … and one JSON object as the last line
+    .venv/bin/python bench/routing.py --method holdout   # the earlier threshold protocol
 
 Both models get exactly the training data of ``tongban.routing.train.prepare``: the
 messages outside the fixed 20 % test split plus the training titles, minus anything that
 nearly duplicates a test message or a dev title. For each model:
 
 * macro-F1 on the held-out message bodies (the targets are about these) and dev titles;
-* the automatic-routing threshold, chosen on held-back training data for 99 % precision,
-  then measured on the test split: the share routed automatically and the precision
-  actually achieved there;
+* the automatic-routing threshold, chosen for 99 % precision on training data the model
+  scoring it had not seen (``--method crossfit``, the default and what ``tongban routing
+  train`` does: out-of-fold predictions on the training message bodies; ``holdout``: a
+  held-back 20 % of the training pool, then a refit), then measured on the test split:
+  the share routed automatically and the precision actually achieved there;
 * classify latency per single request (one text per call, after a warm-up), p50 and p99,
   over the test messages;
-* training time (fit, threshold choice and — without --quick — refit on all training data),
-  model file size, and load time (in this process, and in a fresh interpreter including
-  its imports).
+* training time (fit and threshold choice, cross-fitting included), model file size, and
+  load time (in this process, and in a fresh interpreter including its imports).
 
-The full run refits on the held-back part after choosing the threshold, as
-``tongban routing train`` does; --quick keeps the first fit (threshold exact for it, 20 %
-less training data), times 200 requests instead of all test messages, and does not time
-saving and loading the baseline.
+--quick times 200 requests instead of all test messages and does not time saving and
+loading the baseline; with ``--method holdout`` it also skips the refit on the held-back
+part. Both models always get the same protocol in one run.
 """
 
 from __future__ import annotations
@@ -104,12 +105,22 @@ def _load_times(model, directory: Path) -> dict[str, float]:
 
 
 def bench_model(
-    name, factory, data, seed: int, quick: bool, directory: Path, time_loading: bool = True
+    name,
+    factory,
+    data,
+    seed: int,
+    quick: bool,
+    directory: Path,
+    time_loading: bool = True,
+    method: str = "crossfit",
 ) -> dict:
     print(f"[{name}] training…", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    model, selection = training.fit_with_threshold(factory, data, seed, refit=not quick)
+    started, started_cpu = time.perf_counter(), time.process_time()
+    model, selection = training.fit_with_threshold(
+        factory, data, seed, refit=not quick, method=method
+    )
     train_seconds = time.perf_counter() - started
+    train_cpu_seconds = time.process_time() - started_cpu
     print(f"[{name}] trained in {train_seconds:.1f} s; measuring…", file=sys.stderr, flush=True)
     messages = training.evaluate(
         model, [e.text for e in data.message_test], [e.label for e in data.message_test]
@@ -130,10 +141,18 @@ def bench_model(
         "auto_precision": messages["auto_precision"],
         "auto_share_titles": titles["auto_share"],
         "auto_precision_titles": titles["auto_precision"],
+        "threshold_method": selection["method"],
         "held_back_auto_share": selection["held_back_auto_share"],
         "held_back_auto_precision": selection["held_back_auto_precision"],
+        "held_back_messages_auto_share": selection["per_source"]
+        .get("message", {})
+        .get("auto_share"),
+        "held_back_messages_auto_precision": selection["per_source"]
+        .get("message", {})
+        .get("auto_precision"),
         "per_class_f1_messages": messages["per_class_f1"],
         "train_seconds": round(train_seconds, 2),
+        "train_cpu_seconds": round(train_cpu_seconds, 2),
         **_latencies(model, sample),
         **(
             _load_times(model, directory)
@@ -188,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="finish within a minute")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--method",
+        choices=("crossfit", "holdout"),
+        default="crossfit",
+        help="how the threshold is chosen (default: crossfit, as tongban routing train does)",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -195,11 +220,20 @@ def main(argv: list[str] | None = None) -> int:
     prepare_seconds = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="bench-routing-") as tmp:
         results = {
-            "main": bench_model("main", Router, data, args.seed, args.quick, Path(tmp)),
+            "main": bench_model(
+                "main", Router, data, args.seed, args.quick, Path(tmp), method=args.method
+            ),
             # Saving and loading the baseline (a pickled 1-million-entry vocabulary) takes
             # ten seconds or more: only the full run times it.
             "baseline": bench_model(
-                "baseline", baseline, data, args.seed, args.quick, Path(tmp), not args.quick
+                "baseline",
+                baseline,
+                data,
+                args.seed,
+                args.quick,
+                Path(tmp),
+                not args.quick,
+                method=args.method,
             ),
         }
     met = _met(results["main"])
@@ -207,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         "bench": "routing",
         "quick": args.quick,
         "seed": args.seed,
-        "data": data.sizes(),
+        "threshold_method": args.method,
+        "data": data.sizes(args.method),
         "prepare_seconds": round(prepare_seconds, 2),
         "targets": TARGETS,
         **results,
@@ -216,8 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         "total_seconds": round(time.perf_counter() - started, 1),
     }
 
-    print(f"routing bench ({'quick' if args.quick else 'full'}), seed {args.seed}")
-    print(f"data: {data.sizes()}")
+    print(
+        f"routing bench ({'quick' if args.quick else 'full'}), seed {args.seed}, "
+        f"threshold by {args.method}"
+    )
+    print(f"data: {data.sizes(args.method)}")
     rows = [
         "macro_f1_messages",
         "macro_f1_titles",
@@ -226,12 +264,15 @@ def main(argv: list[str] | None = None) -> int:
         "auto_precision",
         "auto_share_titles",
         "auto_precision_titles",
+        "held_back_messages_auto_share",
+        "held_back_messages_auto_precision",
         "latency_p50_ms",
         "latency_p99_ms",
         "latency_cpu_p50_ms",
         "latency_cpu_p99_ms",
         "load_average",
         "train_seconds",
+        "train_cpu_seconds",
         "model_bytes",
         "load_seconds",
         "load_seconds_cold_process",
