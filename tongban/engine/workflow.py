@@ -2,192 +2,68 @@
 
 Pure functions over frozen data. The service layer loads the state, calls these, and writes
 the returned state, events and effects in one transaction; nothing here touches storage.
+The data types live in `runtime`, entering states and the per-kind action handlers in
+`steps`; both are re-exported here, so `workflow` stays the one import for callers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from tongban.engine import errors as E
-from tongban.engine.calendar import Duration, WorkCalendar
+from tongban.engine.calendar import WorkCalendar
 from tongban.engine.computed import compute
 from tongban.engine.conditions import evaluate
 from tongban.engine.errors import Refusal
 from tongban.engine.fields import validate_fields
 from tongban.engine.materials import validate_materials
-from tongban.engine.schema import APPLICANT, SYSTEM, ActionSpec, DurationSpec, MatterSpec, StateSpec
+from tongban.engine.runtime import (
+    SYSTEM_ACTOR,
+    ActionInput,
+    Actor,
+    CaseState,
+    Effect,
+    EventDraft,
+    Membership,
+    Outcome,
+    within,
+)
+from tongban.engine.schema import APPLICANT, SYSTEM, ActionSpec, MatterSpec
+from tongban.engine.steps import (
+    HANDLERS,
+    duration,
+    enter,
+    entry_effects,
+    failed_checks,
+    limit_for,
+    state_role,
+    state_roles,
+    unsigned_roles,
+    unsigned_sign_roles,
+)
 
-
-@dataclass(frozen=True)
-class Membership:
-    """A role held at a node of the organisation tree (path like `320507/320507104`)."""
-
-    role: str
-    org_path: str
-    level: str
-
-
-def within(case_path: str, org_path: str) -> bool:
-    """Is the case's org the membership's org or below it?"""
-    return case_path == org_path or case_path.startswith(org_path + "/")
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: int
-    name: str = ""
-    memberships: frozenset[Membership] = frozenset()
-    system: bool = False
-
-    @property
-    def role_codes(self) -> frozenset[str]:
-        return frozenset(m.role for m in self.memberships)
-
-    def holds(self, roles: tuple[str, ...], case_path: str, level: str | None) -> list[Membership]:
-        return [
-            m
-            for m in self.memberships
-            if m.role in roles
-            and within(case_path, m.org_path)
-            and (level is None or m.level == level)
-        ]
-
-
-SYSTEM_ACTOR = Actor(user_id=0, name="系统", system=True)
-
-
-@dataclass(frozen=True)
-class CaseState:
-    """Everything the engine needs to know about a running case."""
-
-    state: str
-    data: Mapping[str, Any]
-    applicant_id: int
-    org_path: str
-    entered_at: datetime
-    materials: Mapping[str, Any] = field(default_factory=dict)
-    deadline: datetime | None = None
-    due_at: datetime | None = None
-    handler_id: int | None = None
-    signatures: tuple[tuple[str, int], ...] = ()
-    visited: tuple[str, ...] = ()
-    extensions: int = 0  # extensions granted in the current step
-    overdue: bool = False  # the current step's deadline has passed and was reported
-
-
-@dataclass(frozen=True)
-class ActionInput:
-    comment: str = ""
-    data: Mapping[str, Any] = field(default_factory=dict)
-    target: str | None = None  # for back_to (退回): the chosen earlier step
-    assignee: Actor | None = None  # for transfer (转交)
-    extension: DurationSpec | None = None  # for extend (延期); default: the maximum
-    materials: Mapping[str, Any] | None = None  # replaced materials (补正), when edits allow
-
-
-@dataclass(frozen=True)
-class EventDraft:
-    kind: str  # submitted, moved, signed, transferred, extended, overdue, reported
-    from_state: str | None
-    to_state: str
-    actor_id: int
-    action: str = ""
-    comment: str = ""
-    payload: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Effect:
-    """Something the service layer does in the same transaction as the state change."""
-
-    kind: str  # certificate, spawn, notify
-    key: str = ""
-    payload: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    state: CaseState
-    events: tuple[EventDraft, ...]
-    effects: tuple[Effect, ...] = ()
-
-
-def duration(spec: DurationSpec) -> Duration:
-    return Duration(spec.amount, spec.unit)
-
-
-def failed_checks(spec: MatterSpec, data: Mapping[str, Any]) -> dict[str, str]:
-    """Cross-field rules that do not hold, as {field: message}. A rule whose fields are
-    not all answered yet is not judged (the required-field check speaks for them)."""
-    out: dict[str, str] = {}
-    for check in spec.checks:
-        names = [check.rule.field, check.rule.value_field]
-        if any(n is not None and data.get(n) is None for n in names):
-            continue
-        if not evaluate(check.rule, data):
-            out.setdefault(check.field, check.message)
-    return out
-
-
-def limit_for(base: DurationSpec | None, by, data: Mapping[str, Any]) -> DurationSpec | None:
-    """The time limit that applies to this case: by an answer if the spec says so."""
-    if by is not None and isinstance(data.get(by.field), str) and data[by.field] in by.values:
-        return by.values[data[by.field]]
-    return base
-
-
-def state_role(st: StateSpec, data: Mapping[str, Any]) -> str | None:
-    """Who works in a state: its role, or the role a case field names (one allowed)."""
-    if st.role_from:
-        value = data.get(st.role_from)
-        return value if value in st.roles_allowed else None
-    return st.role
-
-
-def _enter(
-    spec: MatterSpec, case: CaseState, target: str, now: datetime, cal: WorkCalendar
-) -> CaseState:
-    st = spec.state(target)
-    due_at = case.due_at
-    leaving = spec.state(case.state) if case.state in spec.workflow.states else None
-    if leaving is not None and leaving.pause_clock and not st.final:
-        # The promised time limit restarts when the applicant has corrected (补正).
-        due_at = cal.add(now, duration(limit_for(spec.time_limit, spec.time_limits, case.data)))
-    step = limit_for(st.time_limit, st.time_limits, case.data)
-    return replace(
-        case,
-        state=target,
-        entered_at=now,
-        deadline=cal.add(now, duration(step)) if step else None,
-        due_at=due_at,
-        handler_id=None,
-        signatures=(),
-        visited=(*case.visited, target) if target not in case.visited else case.visited,
-        extensions=0,
-        overdue=False,
-    )
-
-
-def _entry_effects(spec: MatterSpec, case: CaseState, actor: Actor) -> list[Effect]:
-    effects = [
-        Effect(
-            "notify",
-            "state_changed",
-            {"to": "applicant", "state": case.state, "label": spec.state(case.state).label},
-        )
-    ]
-    for cert in spec.outputs.certificates:
-        if cert.on == case.state:
-            effects.append(Effect("certificate", cert.key))
-    for i, sp in enumerate(spec.outputs.spawn):
-        if sp.on == case.state and (
-            sp.when is None or evaluate(sp.when, case.data, actor.role_codes)
-        ):
-            effects.append(Effect("spawn", str(i), {"matter": sp.matter}))
-    return effects
+__all__ = [
+    "SYSTEM_ACTOR",
+    "ActionInput",
+    "Actor",
+    "CaseState",
+    "Effect",
+    "EventDraft",
+    "Membership",
+    "Outcome",
+    "act",
+    "allowed_actions",
+    "duration",
+    "failed_checks",
+    "limit_for",
+    "state_role",
+    "submit",
+    "sweep",
+    "within",
+]
 
 
 def submit(
@@ -228,7 +104,7 @@ def submit(
         materials=files,
     )
     promised = limit_for(spec.time_limit, spec.time_limits, data)
-    case = _enter(
+    case = enter(
         spec,
         replace(blank, due_at=cal.add(now, duration(promised))),
         spec.workflow.start,
@@ -246,14 +122,7 @@ def submit(
             "on_behalf_of": applicant if applicant != actor.user_id else None,
         },
     )
-    return Outcome(case, (event,), tuple(_entry_effects(spec, case, actor)))
-
-
-def _state_roles(st: StateSpec, data: Mapping[str, Any]) -> tuple[str, ...]:
-    if st.sign:
-        return st.sign.roles
-    role = state_role(st, data)
-    return (role,) if role else ()
+    return Outcome(case, (event,), tuple(entry_effects(spec, case, actor)))
 
 
 def _authorise(
@@ -261,7 +130,7 @@ def _authorise(
 ) -> list[Membership]:
     """Return the memberships the actor acts under ([] for the applicant), or refuse."""
     st = spec.state(case.state)
-    roles = action.by or _state_roles(st, case.data)
+    roles = action.by or state_roles(st, case.data)
     if APPLICANT in roles and actor.user_id == case.applicant_id and not actor.system:
         return []
     if SYSTEM in roles and actor.system:
@@ -307,7 +176,7 @@ def allowed_actions(spec: MatterSpec, case: CaseState, actor: Actor) -> list[str
             and not evaluate(action.when, case.data, actor.role_codes)
         ):
             continue
-        if action.kind == "sign" and not _unsigned_roles(spec, case, actor):
+        if action.kind == "sign" and not unsigned_roles(spec, case, actor):
             continue
         if action.kind == "extend" and (
             (action.max_times and case.extensions >= action.max_times) or case.overdue
@@ -315,18 +184,6 @@ def allowed_actions(spec: MatterSpec, case: CaseState, actor: Actor) -> list[str
             continue
         result.append(name)
     return result
-
-
-def _unsigned_sign_roles(st: StateSpec, case: CaseState) -> list[str]:
-    signed = {role for role, _ in case.signatures}
-    return [r for r in st.sign.roles if r not in signed]
-
-
-def _unsigned_roles(spec: MatterSpec, case: CaseState, actor: Actor) -> list[str]:
-    st = spec.state(case.state)
-    signed = {role for role, _ in case.signatures}
-    held = {m.role for m in actor.holds(st.sign.roles, case.org_path, st.level)}
-    return [r for r in st.sign.roles if r in held and r not in signed]
 
 
 def act(
@@ -377,13 +234,7 @@ def act(
     if files is not None:
         payload["materials"] = files
     updated = replace(case, data=data, materials=files if files is not None else case.materials)
-    handler = {
-        "move": _move,
-        "sign": _sign,
-        "transfer": _transfer,
-        "extend": _extend,
-        "note": _note,
-    }[action.kind]
+    handler = HANDLERS[action.kind]
     outcome = handler(spec, updated, actor, name, action, inp, comment, payload, now, cal)
     if not action.notify:
         return outcome
@@ -422,92 +273,6 @@ def _material_edits(spec, action, case, raw) -> tuple[dict | None, dict[str, str
     return clean, errs
 
 
-def _move(spec, case, actor, name, action, inp, comment, payload, now, cal) -> Outcome:
-    target = action.to
-    if target is None:
-        choices = [s for s in action.back_to if s in case.visited and s != case.state]
-        if inp.target not in choices:
-            labels = "、".join(spec.state(s).label for s in choices) or "（无可退回的环节）"
-            raise Refusal(E.INVALID_INPUT, "请选择退回到哪个环节", {"target": f"可选：{labels}"})
-        target = inp.target
-        payload["target"] = target
-    new = _enter(spec, case, target, now, cal)
-    event = EventDraft("moved", case.state, target, actor.user_id, name, comment, payload)
-    return Outcome(new, (event,), tuple(_entry_effects(spec, new, actor)))
-
-
-def _sign(spec, case, actor, name, action, inp, comment, payload, now, cal) -> Outcome:
-    remaining = _unsigned_roles(spec, case, actor)
-    if not remaining:
-        raise Refusal(E.ALREADY_SIGNED, "您所在的单位已会签，无需重复签署")
-    role = remaining[0]
-    signatures = (*case.signatures, (role, actor.user_id))
-    st = spec.state(case.state)
-    signed_roles = {r for r, _ in signatures}
-    payload["role"] = role
-    done = st.sign.mode == "any" or signed_roles >= set(st.sign.roles)
-    if not done:
-        payload["progress"] = [len(signed_roles), len(st.sign.roles)]
-        new = replace(case, signatures=signatures)
-        event = EventDraft("signed", case.state, case.state, actor.user_id, name, comment, payload)
-        return Outcome(new, (event,), ())
-    new = _enter(spec, case, action.to, now, cal)
-    payload["signatures"] = [list(s) for s in signatures]
-    event = EventDraft("moved", case.state, action.to, actor.user_id, name, comment, payload)
-    return Outcome(new, (event,), tuple(_entry_effects(spec, new, actor)))
-
-
-def _transfer(spec, case, actor, name, action, inp, comment, payload, now, cal) -> Outcome:
-    st = spec.state(case.state)
-    assignee = inp.assignee
-    if assignee is None:
-        raise Refusal(E.INVALID_INPUT, "请选择转交给谁", {"assignee": "请选择经办人"})
-    if assignee.user_id == actor.user_id:
-        raise Refusal(E.INVALID_INPUT, "不能转交给自己", {"assignee": "请选择其他经办人"})
-    if not assignee.holds(_state_roles(st, case.data), case.org_path, st.level):
-        raise Refusal(
-            E.INVALID_INPUT,
-            "接收人没有办理该环节的角色或不在管辖范围内",
-            {"assignee": "请选择其他经办人"},
-        )
-    payload["assignee"] = assignee.user_id
-    new = replace(case, handler_id=assignee.user_id)
-    event = EventDraft("transferred", case.state, case.state, actor.user_id, name, comment, payload)
-    notify = Effect("notify", "transferred", {"to": "user", "user_id": assignee.user_id})
-    return Outcome(new, (event,), (notify,))
-
-
-def _extend(spec, case, actor, name, action, inp, comment, payload, now, cal) -> Outcome:
-    if case.deadline is None:
-        raise Refusal(E.NOT_ALLOWED_IN_STATE, "当前环节没有办理时限，无需延期")
-    if now >= case.deadline or case.overdue:
-        raise Refusal(E.DEADLINE_PASSED, "已超过办理时限，不能再申请延期，请尽快办结")
-    if action.max_times and case.extensions >= action.max_times:
-        raise Refusal(E.NOT_ALLOWED_IN_STATE, f"本环节最多延期 {action.max_times} 次")
-    ext = inp.extension or action.max_extension
-    deadline = cal.add(case.deadline, duration(ext))
-    # Compare what the extension does, not its numbers: 4 working hours is within 3
-    # working days even though the units differ.
-    if deadline > cal.add(case.deadline, duration(action.max_extension)):
-        limit = duration(action.max_extension).label_zh()
-        raise Refusal(E.INVALID_INPUT, f"延期不能超过{limit}", {"extension": f"最多{limit}"})
-    payload.update(
-        {
-            "extension": duration(ext).label_zh(),
-            "old_deadline": case.deadline,
-            "new_deadline": deadline,
-        }
-    )
-    new = replace(case, deadline=deadline, extensions=case.extensions + 1)
-    event = EventDraft("extended", case.state, case.state, actor.user_id, name, comment, payload)
-    return Outcome(new, (event,), ())
-
-
-def _note(spec, case, actor, name, action, inp, comment, payload, now, cal) -> Outcome:
-    event = EventDraft("noted", case.state, case.state, actor.user_id, name, comment, payload)
-    return Outcome(case, (event,), ())
-
-
 def sweep(spec: MatterSpec, case: CaseState, now: datetime) -> Outcome | None:
     """Mark the current step overdue once its deadline has passed; escalate it."""
     st = spec.workflow.states.get(case.state)
@@ -518,7 +283,7 @@ def sweep(spec: MatterSpec, case: CaseState, now: datetime) -> Outcome | None:
     event = EventDraft("overdue", case.state, case.state, SYSTEM_ACTOR.user_id, payload=payload)
     effects = [
         Effect("notify", "overdue", {"to": "handler", "state": case.state, "role": role})
-        for role in (_unsigned_sign_roles(st, case) if st.sign else (state_role(st, case.data),))
+        for role in (unsigned_sign_roles(st, case) if st.sign else (state_role(st, case.data),))
     ]
     if st.escalate_to:
         effects.append(Effect("notify", "escalated", {"to": "role", "role": st.escalate_to}))

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tongban.engine import workflow
+from tongban.engine.chain import GENESIS
 from tongban.engine.errors import Refusal
 from tongban.engine.schema import DurationSpec, MatterSpec
 from tongban.engine.workflow import ActionInput, Actor, Outcome, within
@@ -18,9 +20,9 @@ from tongban.services import calendar, catalog
 from tongban.services.context import actor_for
 from tongban.services.errors import Conflict, Forbidden, Invalid, NotFound, from_refusal
 from tongban.services.outputs import issue_certificate
-from tongban.services.records import columns_of, event_rows, outbox_rows, state_of
+from tongban.services.records import chain, columns_of, outbox, state_of
 from tongban.store import fastpath
-from tongban.store.models import Case, Certificate, Event, Org, Outbox
+from tongban.store.models import Case, Certificate, Org
 
 NOT_FOUND = "办件不存在，或不在您的查看范围内"
 
@@ -46,19 +48,52 @@ def _check_applicant_kind(spec: MatterSpec, applicant) -> None:
         raise Invalid(f"「{spec.name}」只能由个人申请", code="applicant_kind")
 
 
-def _write(case: Case, spec: MatterSpec, outcome: Outcome, actor: Actor, now: datetime) -> None:
-    """Persist the outputs of an outcome that belong beside the case row (same transaction)."""
+CASE_COLUMNS = tuple(f.attname for f in Case._meta.concrete_fields if not f.primary_key)
+CERTIFICATE_COLUMNS = tuple(
+    f.attname for f in Certificate._meta.concrete_fields if not f.primary_key
+)
+_MORE_STATEMENTS = frozenset({"certificate", "spawn"})
+
+
+def _own_transaction(case: Case, outcome: Outcome) -> bool:
+    """Does writing this outcome take more than one statement, so that it needs a
+    transaction block of its own (unless the caller already holds one)?
+
+    On PostgreSQL a plain step — the case row, its events and outbox messages — is ONE
+    statement (store.fastpath), atomic and durable on its own: a BEGIN/COMMIT around it
+    would only add two round trips. A certificate (its number is drawn, then signed, before
+    the row is written), a spawned case or a bundle update take more statements."""
+    if not fastpath.one_statement_writes():
+        return True
+    return bool(case.bundle_id) or any(e.kind in _MORE_STATEMENTS for e in outcome.effects)
+
+
+def _transaction(needed: bool):
+    if needed and not connection.in_atomic_block:
+        return transaction.atomic()
+    return nullcontext()  # no block needed, or the caller's block (no savepoint)
+
+
+def _rows(
+    case: Case, spec: MatterSpec, outcome: Outcome, actor: Actor, now: datetime
+) -> list[fastpath.Rows]:
+    """The rows that go beside the case row: events (certificates first numbered and
+    signed), certificates, outbox messages."""
     drafts = list(outcome.events)
     certificates = []
     for effect in outcome.effects:
         if effect.kind == "certificate":
             cert, draft = issue_certificate(case, spec, effect.key, actor.user_id, now)
-            certificates.append(cert)
+            certificates.append(tuple(getattr(cert, a) for a in CERTIFICATE_COLUMNS))
             drafts.append(draft)
-    fastpath.insert(Event, event_rows(case, drafts, now))
+    rows = [chain(case, drafts, now)]
     if certificates:
-        Certificate.objects.bulk_create(certificates)
-    fastpath.insert(Outbox, outbox_rows(case, spec, outcome.effects, now))
+        rows.append(fastpath.Rows(Certificate, CERTIFICATE_COLUMNS, certificates))
+    rows.append(outbox(case, spec, outcome.effects, now))
+    return rows
+
+
+def _spawns(case: Case, spec: MatterSpec, outcome: Outcome, actor: Actor, now: datetime) -> None:
     for effect in outcome.effects:
         if effect.kind == "spawn":
             _spawn(case, spec, int(effect.key), actor, now)
@@ -120,18 +155,34 @@ def create_case(
         applicant_id=s.applicant_id,
         created_by_id=actor.user_id if actor.user_id else s.applicant_id,
         submitted_at=now,
-        last_hash="0" * 64,
+        last_hash=GENESIS,
         idempotency_key=key,
         parent=parent,
         bundle=bundle,
         **columns_of(spec, s, now),
     )
-    case.save(force_insert=True)
-    _write(case, spec, outcome, actor, now)
-    # The first event's hash covers the case id, known only after the insert.
-    fastpath.update_if_version(
-        Case, case.pk, case.version, {"last_hash": case.last_hash, "event_count": case.event_count}
-    )
+    values = {a: getattr(case, a) for a in CASE_COLUMNS}
+    with _transaction(_own_transaction(case, outcome)):
+        if fastpath.one_statement_writes():
+            # The first event's hash covers the case id: draw it first, then write the
+            # case, its events and messages in one statement.
+            case.pk = fastpath.next_pk(Case)
+            rows = _rows(case, spec, outcome, actor, now)
+            values.update(last_hash=case.last_hash, event_count=case.event_count)
+            fastpath.insert_with(Case, case.pk, values, rows)
+        else:
+            case.pk = fastpath.insert_one(Case, values)
+            for r in _rows(case, spec, outcome, actor, now):
+                fastpath.insert(r)
+            fastpath.update_if_version(
+                Case,
+                case.pk,
+                case.version,
+                {"last_hash": case.last_hash, "event_count": case.event_count},
+            )
+        case._state.adding = False
+        case._state.db = connection.alias
+        _spawns(case, spec, outcome, actor, now)
     return case
 
 
@@ -165,7 +216,9 @@ def submit(
         data.update({k: v for k, v in internal.items() if k in hidden and v is not None})
     now = now or timezone.now()
     try:
-        with transaction.atomic():
+        # On PostgreSQL the checks read outside a transaction and create_case writes one
+        # statement; on SQLite everything sits in one write transaction.
+        with _transaction(not fastpath.one_statement_writes()):
             org = _org(applicant, org_code)
             actor = actor_for(user)
             if on_behalf_of is not None:
@@ -266,9 +319,14 @@ def _input(req: ActRequest) -> ActionInput:
 
 
 def act(case_id: int, user, req: ActRequest, *, now: datetime | None = None) -> Case:
-    """Take an action on a case: one transaction, guarded by the case's version."""
+    """Take an action on a case: one transaction, guarded by the case's version.
+
+    On SQLite the case is read inside the write transaction (BEGIN IMMEDIATE), so
+    concurrent writers queue. On PostgreSQL it is read before the write, which the version
+    check guards exactly as it did inside a transaction (no row lock was ever taken): a
+    plain step is then one SELECT and one write statement."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with _transaction(not fastpath.one_statement_writes()):
         try:
             case = fastpath.load(Case, int(case_id))
         except (ValueError, TypeError, OverflowError):
@@ -292,32 +350,40 @@ def act(case_id: int, user, req: ActRequest, *, now: datetime | None = None) -> 
 
 
 def apply(case: Case, spec: MatterSpec, outcome: Outcome, actor: Actor, now: datetime) -> None:
-    """Write an outcome over a loaded case; a concurrent change makes this raise Conflict."""
+    """Write an outcome over a loaded case; a concurrent change makes this raise Conflict
+    and writes nothing."""
     old_version = case.version
     new = columns_of(spec, outcome.state, now, case)
-    before = {name: getattr(case, name) for name in new}
+    values = {k: v for k, v in new.items() if getattr(case, k) != v}  # rewrite only changes
     for name, value in new.items():
         setattr(case, name, value)
     case.version = old_version + 1
-    try:
-        # A concurrent action that committed first already used this event's seq: the
-        # unique (case, seq) index turns that race into a conflict, never a lost update.
-        _write(case, spec, outcome, actor, now)
-    except IntegrityError:
-        raise Conflict("办件已被他人更新，请刷新后重试", code="stale") from None
-    values = {k: v for k, v in new.items() if before[k] != v}  # rewrite only what changed
-    values.update(
-        version=case.version,
-        last_hash=case.last_hash,
-        event_count=case.event_count,
-        updated_at=now,
-    )
-    if not fastpath.update_if_version(Case, case.pk, old_version, values):
-        raise Conflict("办件已被他人更新，请刷新后重试", code="stale")
-    if case.bundle_id:
-        from tongban.services import bundles
+    with _transaction(_own_transaction(case, outcome)):
+        try:
+            rows = _rows(case, spec, outcome, actor, now)
+            values.update(
+                version=case.version,
+                last_hash=case.last_hash,
+                event_count=case.event_count,
+                updated_at=now,
+            )
+            if fastpath.one_statement_writes():
+                written = fastpath.update_with(Case, case.pk, old_version, values, rows)
+            else:
+                # A concurrent action that committed first already used this event's seq:
+                # the unique (case, seq) index turns that race into a conflict.
+                for r in rows:
+                    fastpath.insert(r)
+                written = fastpath.update_if_version(Case, case.pk, old_version, values)
+        except IntegrityError:
+            raise Conflict("办件已被他人更新，请刷新后重试", code="stale") from None
+        if not written:
+            raise Conflict("办件已被他人更新，请刷新后重试", code="stale")
+        _spawns(case, spec, outcome, actor, now)
+        if case.bundle_id:
+            from tongban.services import bundles
 
-        bundles.sync(case, now)
+            bundles.sync(case, now)
 
 
 def allowed_actions(case: Case, user) -> list[str]:

@@ -8,10 +8,11 @@ issuers queue, and a rollback of the issuing transaction rolls the number back w
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from django.db import connection
 
-from tongban.engine.numbering import compile_pattern
+from tongban.engine.numbering import Pattern, compile_pattern
 from tongban.engine.schema import NumberingSpec
 from tongban.store.models import Counter
 
@@ -28,7 +29,13 @@ def next_value(scope: str) -> int:
         return int(cur.fetchone()[0])
 
 
+@lru_cache(maxsize=256)
+def _pattern(text: str, reset: str) -> Pattern:
+    """Patterns are checked when the catalog loads; parse each one once per process."""
+    return compile_pattern(text, reset)
+
+
 def issue(rule: NumberingSpec, *, now: datetime, division: str, matter: str) -> str:
-    pattern = compile_pattern(rule.pattern, rule.reset)
+    pattern = _pattern(rule.pattern, rule.reset)
     scope = pattern.scope(now=now, division=division, matter=matter)
     return pattern.format(next_value(scope), now=now, division=division, matter=matter)

@@ -6,12 +6,14 @@ and the outbox are written one way only.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from tongban.engine.chain import canonical, link
 from tongban.engine.schema import MatterSpec
 from tongban.engine.workflow import CaseState, Effect, EventDraft, state_role
+from tongban.store.fastpath import Rows
 from tongban.store.models import Case, Event, Outbox
 
 
@@ -58,44 +60,58 @@ def columns_of(spec: MatterSpec, s: CaseState, now: datetime, case: Case | None 
     }
 
 
-def event_rows(case: Case, drafts: Iterable[EventDraft], now: datetime) -> list[Event]:
-    """Chain the drafts onto the case (updating case.last_hash and case.event_count)."""
+EVENT_COLUMNS = (
+    "case_id",
+    "seq",
+    "kind",
+    "action",
+    "from_state",
+    "to_state",
+    "actor_id",
+    "at",
+    "body",
+    "prev_hash",
+    "hash",
+)
+
+
+def chain(case: Case, drafts: Iterable[EventDraft], now: datetime) -> Rows:
+    """Chain the drafts onto the case (updating case.last_hash and case.event_count): the
+    event rows to insert, in EVENT_COLUMNS order."""
     rows = []
     at = now.astimezone(UTC)
+    stamp = at.isoformat(timespec="microseconds")
     for d in drafts:
         seq = case.event_count + 1
+        from_state = d.from_state or ""
         record = {
             "case": case.pk,
             "seq": seq,
             "kind": d.kind,
             "action": d.action,
-            "from": d.from_state or "",
+            "from": from_state,
             "to": d.to_state,
             "actor": d.actor_id,
             "comment": d.comment,
-            "payload": dict(d.payload),
-            "at": at.isoformat(timespec="microseconds"),
+            "payload": d.payload if type(d.payload) is dict else dict(d.payload),
+            "at": stamp,
         }
         body = canonical(record)
         digest = link(case.last_hash, body)
         rows.append(
-            Event(
-                case_id=case.pk,
-                seq=seq,
-                kind=d.kind,
-                action=d.action,
-                from_state=d.from_state or "",
-                to_state=d.to_state,
-                actor_id=d.actor_id,
-                at=at,
-                body=body,
-                prev_hash=case.last_hash,
-                hash=digest,
-            )
+            (case.pk, seq, d.kind, d.action, from_state, d.to_state, d.actor_id, at, body)
+            + (case.last_hash, digest)
         )
         case.last_hash = digest
         case.event_count = seq
-    return rows
+    return Rows(Event, EVENT_COLUMNS, rows)
+
+
+def event_rows(case: Case, drafts: Iterable[EventDraft], now: datetime) -> list[Event]:
+    """Chain the drafts onto the case, as unsaved Event instances (for bulk_create)."""
+    return [
+        Event(**dict(zip(EVENT_COLUMNS, r, strict=True))) for r in chain(case, drafts, now).values
+    ]
 
 
 def event_columns(ev: Event) -> dict:
@@ -126,27 +142,31 @@ def _recipient(case: Case, payload: dict) -> str:
     return f"role:{role}@{payload.get('org_path') or case.org_path}"
 
 
-def outbox_rows(
-    case: Case, spec: MatterSpec, effects: Iterable[Effect], now: datetime
-) -> list[Outbox]:
+OUTBOX_COLUMNS = (
+    "delivery_id",
+    "case_id",
+    "topic",
+    "recipient",
+    "payload",
+    "created_at",
+    "delivered_at",
+    "attempts",
+)
+
+
+def outbox(case: Case, spec: MatterSpec, effects: Iterable[Effect], now: datetime) -> Rows:
+    """The outbox messages of the notify effects, in OUTBOX_COLUMNS order."""
     rows = []
     for e in effects:
         if e.kind != "notify":
             continue
         payload = {
-            **dict(e.payload),
+            **e.payload,
             "case": case.pk,
             "matter": spec.code,
             "matter_name": spec.name,
             "state_label": spec.state(case.state).label,
         }
-        rows.append(
-            Outbox(
-                case_id=case.pk,
-                topic=e.key,
-                recipient=_recipient(case, payload),
-                payload=payload,
-                created_at=now,
-            )
-        )
-    return rows
+        recipient = _recipient(case, payload)
+        rows.append((uuid.uuid4(), case.pk, e.key, recipient, payload, now, None, 0))
+    return Rows(Outbox, OUTBOX_COLUMNS, rows)

@@ -15,11 +15,16 @@ from tongban.store.queries import CaseQuerySet
 class Case(models.Model):
     """A case (办件): one running instance of a matter version."""
 
-    matter = models.ForeignKey(MatterVersion, on_delete=models.PROTECT, related_name="cases")
+    # Foreign keys carry no index of their own unless a query needs one: every index is
+    # rewritten by each step on PostgreSQL (a step changes indexed columns, so its update is
+    # never HOT) and adds a page to each SQLite commit. See migration 0009_lean_indexes.
+    matter = models.ForeignKey(
+        MatterVersion, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     matter_code = models.CharField(max_length=64)
     state = models.CharField(max_length=64)
     version = models.PositiveIntegerField(default=1)  # optimistic lock
-    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="cases")
+    org = models.ForeignKey(Org, on_delete=models.PROTECT, related_name="cases", db_index=False)
     org_path = models.CharField(max_length=255)
     # The case's org and its ancestors, one column per level: "in my jurisdiction" is an
     # exact match on an indexed column, on SQLite and PostgreSQL alike.
@@ -27,14 +32,19 @@ class Case(models.Model):
     j_street = models.CharField(max_length=20, blank=True)
     j_community = models.CharField(max_length=20, blank=True)
     j_grid = models.CharField(max_length=20, blank=True)
-    applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
+    applicant = models.ForeignKey(  # indexed by case_applicant
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases", db_index=False
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    created_by = models.ForeignKey(  # with a key: case_idempotency_unique
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    handler = models.ForeignKey(  # case_handler, where set
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # Who works on it now (a role code, "applicant", or "" for sign states and closed cases),
     # and at which level: kept beside the state so a worklist is one indexed query.
@@ -58,11 +68,21 @@ class Case(models.Model):
     last_hash = models.CharField(max_length=64)
     # NULL, not "", when absent: the unique constraint must ignore cases without a key.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="spawned"
+    parent = models.ForeignKey(  # case_parent, where set
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="spawned",
+        db_index=False,
     )
-    bundle = models.ForeignKey(
-        "store.Bundle", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    bundle = models.ForeignKey(  # case_bundle, where set
+        "store.Bundle",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        db_index=False,
     )
 
     objects = CaseQuerySet.as_manager()
@@ -86,6 +106,13 @@ class Case(models.Model):
             models.Index(fields=["applicant", "-submitted_at"], name="case_applicant"),
             models.Index(fields=["outcome", "deadline"], name="case_open_deadline"),
             models.Index(fields=["matter_code", "state"], name="case_matter_state"),
+            # Most cases have no handler, parent or bundle: partial indexes are not written
+            # for them, and `x = ?` still uses them (it implies x IS NOT NULL).
+            models.Index(
+                fields=["handler"], condition=Q(handler__isnull=False), name="case_handler"
+            ),
+            models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="case_parent"),
+            models.Index(fields=["bundle"], condition=Q(bundle__isnull=False), name="case_bundle"),
         ]
 
     def __str__(self) -> str:
@@ -102,7 +129,8 @@ class Event(models.Model):
     `body` is the canonical JSON that was hashed; the other columns are queryable copies
     that `tongban audit verify` checks against it."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # Indexed by event_seq_unique (case, seq), which serves every lookup by case.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     action = models.CharField(max_length=64, blank=True)

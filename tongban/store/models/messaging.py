@@ -12,8 +12,13 @@ class Outbox(models.Model):
     """A message written in the same transaction as the change that caused it, delivered
     later by the worker exactly once (its delivery_id is the idempotency key)."""
 
-    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey("store.Case", null=True, on_delete=models.SET_NULL, related_name="+")
+    # Not indexed: nothing looks a message up by its delivery id or case, and a random
+    # UUID's index entry lands on a random page with every message. Duplicate deliveries
+    # are caught where they matter, by Delivery.delivery_id (unique).
+    delivery_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(
+        "store.Case", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     topic = models.CharField(max_length=40)
     recipient = models.CharField(max_length=120, blank=True)
     payload = models.JSONField(default=dict)
