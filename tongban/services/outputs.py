@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+
 from tongban.documents.pdf import instant_text
 from tongban.engine.schema import LEVELS, CertificateSpec, MatterSpec
 from tongban.engine.workflow import EventDraft
@@ -87,6 +89,24 @@ def _check_validity(
     )
 
 
+def _supersede(case_id: int, key: str, now: datetime, reason: str) -> list[str]:
+    """Revoke the certificates of this key the case still holds; their numbers. One
+    UPDATE … RETURNING (the row locks it takes serialise two re-issues), not a locking
+    SELECT and an UPDATE: this runs on every approval, and usually matches nothing."""
+    q = connection.ops.quote_name
+    sql = (
+        f"UPDATE {q(Certificate._meta.db_table)} SET {q('revoked_at')} = %s, "
+        f"{q('revoke_reason')} = %s WHERE {q('case_id')} = %s AND {q('key')} = %s "
+        f"AND {q('revoked_at')} IS NULL RETURNING {q('number')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [connection.ops.adapt_datetimefield_value(now), reason, case_id, key],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def issue_certificate(
     case: Case, spec: MatterSpec, key: str, actor_id: int, now: datetime
 ) -> tuple[Certificate, EventDraft]:
@@ -116,16 +136,7 @@ def issue_certificate(
         validity_timed=timed,
         issued_at=now,
     )
-    superseded = list(
-        Certificate.objects.select_for_update()
-        .filter(case=case, key=cert.key, revoked_at__isnull=True)
-        .order_by("pk")
-        .values_list("number", flat=True)
-    )
-    if superseded:
-        Certificate.objects.filter(number__in=superseded).update(
-            revoked_at=now, revoke_reason=f"{SUPERSEDED}{number}"
-        )
+    superseded = _supersede(case.pk, cert.key, now, f"{SUPERSEDED}{number}")
     signed = certificates.signed_fields(row)  # the validity as it is signed: dates or times
     payload = {"number": number, "certificate": cert.key, "valid_to": signed.valid_to or None}
     if timed:
