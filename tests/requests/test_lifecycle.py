@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tongban.engine.schema import DurationSpec
 from tongban.engine.workflow import duration
-from tongban.services import audit, calendar, requests, worker
+from tongban.services import audit, calendar, cases, requests, worker
 from tongban.services.cases import ActRequest, act
 from tongban.services.errors import Conflict, Invalid, ServiceError
 from tongban.store.models import Case, Event, Outbox
@@ -148,6 +148,9 @@ def test_anonymous_request_keeps_no_contact_and_closes_without_callback(users, u
     requests.dispatch(case.pk, dispatcher, "城乡建设")
     step(case.pk, dept, "accept")
     step(case.pk, dept, "reply", "已处理")
+    # The callback (which takes a rating) is not offered: there is nobody to call back.
+    offered = cases.allowed_actions(Case.objects.get(pk=case.pk), dispatcher)
+    assert "close_anonymous" in offered and "callback" not in offered
     case = step(case.pk, dispatcher, "close_anonymous")
     assert case.outcome == "completed"
     named = file(users)

@@ -59,3 +59,13 @@ def evaluate(cond: Condition, data: Mapping[str, Any], roles: frozenset[str] = f
     if cond.any is not None:
         return any(evaluate(c, data, roles) for c in cond.any)
     return not evaluate(cond.not_, data, roles)
+
+
+def fields_of(cond: Condition) -> frozenset[str]:
+    """Every field a condition reads."""
+    if cond.field is not None:
+        return frozenset({cond.field, cond.value_field} - {None})
+    if cond.role is not None:
+        return frozenset()
+    parts = cond.all or cond.any or (cond.not_,)
+    return frozenset().union(*(fields_of(c) for c in parts))

@@ -16,7 +16,7 @@ from typing import Any
 from tongban.engine import errors as E
 from tongban.engine.calendar import WorkCalendar
 from tongban.engine.computed import compute
-from tongban.engine.conditions import evaluate
+from tongban.engine.conditions import evaluate, fields_of
 from tongban.engine.errors import Refusal
 from tongban.engine.fields import validate_fields
 from tongban.engine.materials import validate_materials
@@ -169,10 +169,11 @@ def allowed_actions(spec: MatterSpec, case: CaseState, actor: Actor) -> list[str
             _authorise(spec, case, actor, action)
         except Refusal:
             continue
-        # A condition on the action's own inputs can only be judged when they are given.
+        # A condition on the action's own inputs can only be judged when they are given;
+        # one on the case's data alone (e.g. "only for named requests") is judged now.
         if (
             action.when is not None
-            and not action.inputs
+            and not fields_of(action.when) & {f.key for f in action.inputs}
             and not evaluate(action.when, case.data, actor.role_codes)
         ):
             continue
