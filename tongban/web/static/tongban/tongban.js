@@ -16,6 +16,7 @@ document.addEventListener("click", function (e) {
       else if (el.tagName === "SELECT") el.selectedIndex = 0;
       else if (el.tagName !== "LABEL") el.value = "";
       el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");  // it named the copied row's error, dropped below
     });
     clone.querySelectorAll(".error").forEach(function (el) { el.remove(); });
     clone.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
