@@ -83,11 +83,17 @@ def test_apply_with_errors_keeps_input_then_submits(resident):
 
     refs = dict(re.findall(r'name="(m-\w+-ref)" value="([^"]*)"', page))
     refs = {k: v.replace("&quot;", '"') for k, v in refs.items()}
-    r = resident.post("/matters/road_occupation/apply/", {**FORM, **refs})
+    key = re.search(r'name="idempotency_key" value="(\w+)"', page).group(1)
+    form = {**FORM, **refs, "idempotency_key": key}
+    r = resident.post("/matters/road_occupation/apply/", form)
     assert r.status_code == 302
     case = Case.objects.get(data__location="湘城大街 18 号")
     assert r["Location"] == f"/my/cases/{case.pk}/"
     assert set(case.materials) == {"site_plan", "id_copy"}
+    # The answer got lost and the browser sends the form again: still one case.
+    again = resident.post("/matters/road_occupation/apply/", form)
+    assert again["Location"] == r["Location"]
+    assert Case.objects.filter(data__location="湘城大街 18 号").count() == 1
 
 
 def test_script_in_free_text_is_escaped(resident):

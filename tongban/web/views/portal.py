@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -66,8 +68,11 @@ def matter(request, code):
     return render(request, "portal/matter.html", {"spec": spec})
 
 
-def _form_context(spec, values, errors, refs, file_errors):
+def _form_context(spec, values, errors, refs, file_errors, idempotency_key=""):
+    # One key per filled-in form: a double tap, a resend after a lost answer or a re-render
+    # after an error submits the same case, never a second one.
     return {
+        "idempotency_key": idempotency_key or uuid.uuid4().hex,
         "spec": spec,
         "fields": formdata.describe(spec.fields, values, errors),
         "materials": uploads.describe(spec.materials, refs, file_errors),
@@ -87,6 +92,7 @@ def apply(request, code):
         ctx["draft"] = draft
         return render(request, "portal/apply.html", ctx)
     raw = formdata.read(spec.fields, request.POST)
+    key = request.POST.get("idempotency_key", "")[:100]
     refs, file_errors = uploads.read(request, spec.materials)
     if request.POST.get("intent") == "draft":
         portal.save_draft(request.user, code, raw, refs)
@@ -99,19 +105,19 @@ def apply(request, code):
                 request.user,
                 raw,
                 materials=refs,
-                idempotency_key=request.POST.get("idempotency_key") or None,
+                idempotency_key=key or None,
                 org_code=request.POST.get("org") or None,
             )
         except ServiceError as exc:
             field_errors = {k: v for k, v in exc.fields.items() if spec.field(k)}
             file_errors = {k: v for k, v in exc.fields.items() if k not in field_errors}
-            ctx = _form_context(spec, raw, field_errors, refs, file_errors)
+            ctx = _form_context(spec, raw, field_errors, refs, file_errors, key)
             ctx["message"] = exc.message
             return render(request, "portal/apply.html", ctx, status=400)
         portal.drop_draft(request.user, code)
         messages.success(request, f"已提交，办件编号 {case.pk}")
         return redirect("my_case", case_id=case.pk)
-    ctx = _form_context(spec, raw, {}, refs, file_errors)
+    ctx = _form_context(spec, raw, {}, refs, file_errors, key)
     ctx["message"] = "材料有误，请按提示修改"
     return render(request, "portal/apply.html", ctx, status=400)
 
