@@ -227,3 +227,22 @@ def test_demo_story_runs_twice(world):
     b = Bundle.objects.get(idempotency_key=demo.MARK)
     statuses = sorted(b.items.filter(key="passes").values_list("status", flat=True))
     assert statuses == ["active", "completed", "completed", "completed", "refused"]
+
+
+def test_the_form_follows_the_items_company_first_then_employees_then_supplies(ent):
+    _, form, matters = bundles.spec_and_form("resumption")
+    keys = [f.key for f in form.fields]
+    filing = {f.key for f in matters["resumption_filing"].fields}
+    supplies_only = {f.key for f in matters["epidemic_supplies"].fields} - filing
+    first_filing = min(keys.index(k) for k in keys if k in filing)
+    assert first_filing == 0  # the company, not the employee table, opens the form
+    assert max(keys.index(k) for k in keys if k in filing) < keys.index("employees")
+    assert keys.index("employees") < min(keys.index(k) for k in keys if k in supplies_only)
+
+
+@pytest.mark.parametrize("code", ["newborn", "resumption"])
+def test_every_material_of_every_item_is_asked_once(ent, code):
+    spec, form, matters = bundles.spec_and_form(code)
+    wanted = {m.name for item in spec.items for m in matters[item.matter].materials}
+    names = [m.name for m in form.materials]
+    assert set(names) == wanted and len(names) == len(set(names))

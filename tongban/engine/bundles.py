@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tongban.engine.computed import compute
-from tongban.engine.conditions import evaluate
+from tongban.engine.conditions import evaluate, fields_of
 from tongban.engine.fields import validate_fields
 from tongban.engine.materials import validate_materials
 from tongban.engine.schema import FieldSpec, MaterialSpec, MatterSpec
@@ -63,24 +63,35 @@ def asked_fields(bundle: BundleSpec, item: BundleItemSpec, matter: MatterSpec) -
 
 
 def merge(bundle: BundleSpec, matters: Mapping[str, MatterSpec]) -> MergedForm:
-    fields: dict[str, FieldSpec] = {f.key: f for f in bundle.fields}
+    # The form follows the items: a bundle's own field (a table the passes are made from, a
+    # yes/no an item depends on) stands where the first item that needs it begins.
+    own: dict[str, FieldSpec] = {f.key: f for f in bundle.fields}
+    fields: dict[str, FieldSpec] = {}
     asked: dict[str, list[str]] = {f.key: [] for f in bundle.fields}
     materials: dict[str, MaterialSpec] = {}
     for item in bundle.items:
         matter = matters[item.matter]
+        # An own field this item depends on (its condition, its rows) comes before it.
+        for key in sorted(fields_of(item.when)) if item.when is not None else ():
+            if key in own:
+                fields.setdefault(key, own[key])
         if item.for_each:
+            if item.for_each in own:
+                fields.setdefault(item.for_each, own[item.for_each])
             asked.setdefault(item.for_each, []).append(item.key)
         for f in asked_fields(bundle, item, matter):
             key = bundle_key(item, f.key)
             if key not in fields:
-                fields[key] = f.model_copy(update={"key": key})
-            elif f.required and not fields[key].required:
+                fields[key] = own[key] if key in own else f.model_copy(update={"key": key})
+            if f.required and not fields[key].required:
                 fields[key] = fields[key].model_copy(update={"required": True})
             asked.setdefault(key, []).append(item.key)
         for m in matter.materials:
             key = material_key(bundle, m.key)
             if key not in materials:
                 materials[key] = m.model_copy(update={"key": key})
+    for key, f in own.items():
+        fields.setdefault(key, f)
     return MergedForm(
         tuple(fields.values()),
         tuple(materials.values()),
