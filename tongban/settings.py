@@ -154,6 +154,10 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # One password check for every login path (site, admin, test client): it is throttled.
 AUTHENTICATION_BACKENDS = ["tongban.services.auth.ThrottledModelBackend"]
+# Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses).
+TRUSTED_PROXIES = tuple(
+    a.strip() for a in os.environ.get("TONGBAN_TRUSTED_PROXIES", "").split(",") if a.strip()
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -187,3 +187,18 @@ def test_worklists_never_carry_full_phone_or_id_numbers(s, who, secrets):
             text = body_text(r)
             for value in full:
                 assert value not in text, (who, tab, value)
+
+
+def test_client_address_behind_a_trusted_proxy(rf, settings):
+    """Behind nginx the throttle must see the resident, not the proxy; a forged header from
+    a direct caller changes nothing."""
+    from tongban.services.auth import request_ip
+
+    direct = rf.get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert request_ip(direct) == "203.0.113.9"
+    settings.TRUSTED_PROXIES = ("10.0.0.2",)
+    proxied = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
+    assert request_ip(proxied) == "198.51.100.7"  # the left part is the caller's to invent
+    assert request_ip(direct) == "203.0.113.9"
+    only_proxy = rf.get("/", REMOTE_ADDR="10.0.0.2")
+    assert request_ip(only_proxy) == "10.0.0.2"

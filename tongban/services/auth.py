@@ -12,6 +12,7 @@ import unicodedata
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -54,9 +55,22 @@ def clear_failures(username) -> None:
 
 
 def request_ip(request) -> str | None:
-    """The peer address, as the web layer's client_ip reads it: REMOTE_ADDR only (a
-    X-Forwarded-For header is the caller's to invent)."""
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """The client's address for throttling and logs. REMOTE_ADDR, unless it is one of the
+    reverse proxies named in TONGBAN_TRUSTED_PROXIES: then the nearest address in
+    X-Forwarded-For that is not one of them (what a trusted proxy saw; anything further left
+    is the caller's to invent). Without this, behind nginx every resident would share the
+    proxy's address, and one attacker could lock the login for everybody."""
+    if request is None:
+        return None
+    peer = request.META.get("REMOTE_ADDR")
+    trusted = set(getattr(settings, "TRUSTED_PROXIES", ()))
+    if peer not in trusted:
+        return peer
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if hop not in trusted:
+            return hop[:45]
+    return peer
 
 
 class ThrottledModelBackend(ModelBackend):

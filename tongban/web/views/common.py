@@ -7,11 +7,12 @@ from functools import wraps
 from django.http import Http404
 from django.shortcuts import render
 
+from tongban.services.auth import request_ip
 from tongban.services.errors import Forbidden, NotFound, Unavailable
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return request_ip(request)
 
 
 def service_page(view):
