@@ -33,6 +33,7 @@ run: install model
 	$(TB) migrate --no-input
 	$(TB) catalog load catalog
 	$(TB) demo
+	$(TB) collectstatic --no-input -v0
 	TONGBAN_DEMO=1 $(TB) serve --host $(HOST) --port $(PORT) --with-worker
 
 lint: install
