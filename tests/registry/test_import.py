@@ -20,7 +20,7 @@ from tests.registry.util import (
     write,
 )
 from tongban.engine.validators import CHINA_MESSAGE, gcj02_to_wgs84, wgs84_to_gcj02
-from tongban.registry import xlsx
+from tongban.registry import xlsx_parts
 from tongban.services import registry
 from tongban.services.errors import Forbidden, Invalid
 from tongban.store.models import Enterprise, Person, Place, RevealLog
@@ -166,7 +166,7 @@ def test_fifty_megabyte_file(tmp_path, clerk):
 
 
 def test_zip_bomb_imports_nothing(tmp_path, clerk, monkeypatch):
-    monkeypatch.setattr(xlsx, "MAX_PART_BYTES", 200_000)
+    monkeypatch.setattr(xlsx_parts, "MAX_PART_BYTES", 200_000)
     path = persons(tmp_path / "p.xlsx", 2000)
     result = registry.import_file("person", path, clerk)
     assert result.fatal and "解压后过大" in result.problems[0].reason

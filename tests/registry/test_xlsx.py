@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from openpyxl import Workbook
 
-from tongban.registry import xlsx
+from tongban.registry import xlsx, xlsx_parts
 from tongban.registry.xlsx import CellError, FileRejected, Formula, SheetReader
 
 
@@ -105,7 +105,7 @@ def test_hand_written_minimal_workbook(tmp_path):
 
 
 def test_zip_bomb_is_refused_from_declared_sizes(tmp_path, monkeypatch):
-    monkeypatch.setattr(xlsx, "MAX_TOTAL_BYTES", 1_000_000)
+    monkeypatch.setattr(xlsx_parts, "MAX_TOTAL_BYTES", 1_000_000)
     body = '<row r="1"><c t="inlineStr"><is><t>x</t></is></c></row>' * 40_000  # ~2 MB
     path = _zip(tmp_path / "bomb.xlsx", {**MINIMAL, "xl/worksheets/sheet1.xml": sheet(body)})
     assert path.stat().st_size < 50_000  # compresses ~100:1
@@ -114,7 +114,7 @@ def test_zip_bomb_is_refused_from_declared_sizes(tmp_path, monkeypatch):
 
 
 def test_huge_sheet_part_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(xlsx, "MAX_PART_BYTES", 1_000_000)
+    monkeypatch.setattr(xlsx_parts, "MAX_PART_BYTES", 1_000_000)
     body = '<row r="1"><c t="inlineStr"><is><t>x</t></is></c></row>' * 40_000
     path = _zip(tmp_path / "big.xlsx", {**MINIMAL, "xl/worksheets/sheet1.xml": sheet(body)})
     with pytest.raises(FileRejected, match="解压后过大"):
