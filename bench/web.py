@@ -749,7 +749,7 @@ def run(args, plan: dict, started: float) -> dict:
         communities = _communities()
 
         server_env = dict(env)
-        if args.conn_max_age is not None:  # an experiment: the project's setting is 0
+        if args.conn_max_age is not None:  # override the project's TONGBAN_CONN_MAX_AGE (60)
             shim = tmp / "settings_shim"
             shim.mkdir()
             (shim / "bench_web_settings.py").write_text(
@@ -760,7 +760,7 @@ def run(args, plan: dict, started: float) -> dict:
             server_env["PYTHONPATH"] = os.pathsep.join([str(shim), str(ROOT)])
             result["notes"].append(
                 f"server run with CONN_MAX_AGE={args.conn_max_age} (persistent database"
-                " connections), not the project's setting"
+                " connections), instead of the project's setting"
             )
         server = Server(server_env, tmp)  # boots while the first fill runs
         refs: dict | None = None
@@ -1014,7 +1014,8 @@ def main(argv: list[str] | None = None) -> int:
         "--conn-max-age",
         type=int,
         metavar="SECONDS",
-        help="experiment: run the server with persistent database connections (CONN_MAX_AGE)",
+        help="run the server with this CONN_MAX_AGE instead of the project's (60; 0 = a new"
+        " connection per request)",
     )
     p.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     p.add_argument("--keep", action="store_true", help="keep the database and temp folder")
