@@ -202,3 +202,5 @@ def test_client_address_behind_a_trusted_proxy(rf, settings):
     assert request_ip(direct) == "203.0.113.9"
     only_proxy = rf.get("/", REMOTE_ADDR="10.0.0.2")
     assert request_ip(only_proxy) == "10.0.0.2"
+    garbage = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="<script>, unknown")
+    assert request_ip(garbage) == "10.0.0.2"  # never a non-address into the logs

@@ -7,6 +7,7 @@ failures lock a username, PER_ADDRESS failures lock an address, for WINDOW."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 import unicodedata
 from datetime import timedelta
@@ -68,8 +69,12 @@ def request_ip(request) -> str | None:
         return peer
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     for hop in reversed([h for h in hops if h]):
-        if hop not in trusted:
-            return hop[:45]
+        if hop in trusted:
+            continue
+        try:
+            return str(ipaddress.ip_address(hop))
+        except ValueError:
+            return peer  # a proxy that forwards garbage: fall back to what we know
     return peer
 
 
