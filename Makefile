@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/tongban
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres lint bench model clean
+.PHONY: install run test test-sqlite test-postgres lint bench fuzz model clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ test-postgres: install model
 
 bench: install
 	$(BIN)/python bench/engine.py --quick
+
+# The API fuzzed against its OpenAPI schema with 10× the suite's examples, plus the
+# YAML loader, Excel reader and field fuzzers (the suite runs a bounded form of all).
+fuzz: install model
+	TONGBAN_FUZZ_EXAMPLES=400 $(BIN)/pytest -p no:cacheprovider -q tests/fuzz
 
 clean:
 	rm -rf $(VENV) var
