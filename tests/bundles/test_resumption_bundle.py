@@ -189,7 +189,9 @@ def test_an_answer_the_pass_refuses_is_reported_against_the_pass(ent):
     before = (Bundle.objects.count(), Case.objects.count())
     with pytest.raises(Invalid) as exc:
         submit(ent, demo.answers(4, 2, valid_to="2026-02-01"))  # before the resumption date
-    assert exc.value.fields["valid_to"] == "「复工企业员工通行证」：通行结束日期不能早于开始日期"
+    assert exc.value.fields["valid_to"] == (
+        "「复工企业员工通行证」：通行结束日期不能早于开始日期（企业复工一件事中为计划复工日期）"
+    )
     assert (Bundle.objects.count(), Case.objects.count()) == before
 
 
