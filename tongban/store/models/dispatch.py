@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tongban.store.models.org import InJurisdiction
 from tongban.store.queries import jurisdiction_q
 
 
@@ -26,17 +27,13 @@ class DemandSetQuerySet(models.QuerySet):
         return self.filter(jurisdiction_q(pairs))
 
 
-class DemandSet(models.Model):
+class DemandSet(InJurisdiction):
     """A coordinator's call for volunteers (排班需求): sites × shifts × roles × counts,
     with the rules every volunteer of the plan shares (range, shifts per person)."""
 
     org = models.ForeignKey(
         "store.Org", verbose_name="组织单位", on_delete=models.PROTECT, related_name="+"
     )
-    j_district = models.CharField(max_length=20, blank=True, editable=False)
-    j_street = models.CharField(max_length=20, blank=True, editable=False)
-    j_community = models.CharField(max_length=20, blank=True, editable=False)
-    j_grid = models.CharField(max_length=20, blank=True, editable=False)
     title = models.CharField("名称", max_length=100)
     max_km = models.FloatField("最远出行距离（公里）", default=5.0)
     max_shifts = models.PositiveSmallIntegerField("每人最多班次", default=1)
@@ -60,11 +57,6 @@ class DemandSet(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def save(self, *args, **kwargs):
-        for column, code in self.org.jurisdiction().items():
-            setattr(self, column, code)
-        super().save(*args, **kwargs)
 
 
 class DemandLine(models.Model):

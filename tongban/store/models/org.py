@@ -100,3 +100,22 @@ class Profile(models.Model):
 def jurisdiction_columns(path: str) -> dict[str, str]:
     codes = path.split("/")
     return {f"j_{level}": codes[i] if i < len(codes) else "" for i, level in enumerate(LEVELS)}
+
+
+class InJurisdiction(models.Model):
+    """Abstract: a record that belongs to an org (its own `org` foreign key) and carries that
+    org's jurisdiction columns, so "in my area" is an exact match on an indexed column.
+    A one-by-one save copies them from the org; bulk writers set them themselves."""
+
+    j_district = models.CharField(max_length=20, blank=True, editable=False)
+    j_street = models.CharField(max_length=20, blank=True, editable=False)
+    j_community = models.CharField(max_length=20, blank=True, editable=False)
+    j_grid = models.CharField(max_length=20, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        for column, code in self.org.jurisdiction().items():
+            setattr(self, column, code)
+        super().save(*args, **kwargs)

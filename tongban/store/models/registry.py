@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connections, models
 from django.utils import timezone
 
+from tongban.store.models.org import InJurisdiction
 from tongban.store.queries import jurisdiction_q
 
 
@@ -61,16 +62,12 @@ class RegistryQuerySet(models.QuerySet):
             cursor.executemany(sql, rows)
 
 
-class RegistryRecord(models.Model):
+class RegistryRecord(InJurisdiction):
     """What every registry record has: its grid or community, and when it last changed."""
 
     org = models.ForeignKey(
         "store.Org", verbose_name="所属网格/社区", on_delete=models.PROTECT, related_name="+"
     )
-    j_district = models.CharField(max_length=20, blank=True, editable=False)
-    j_street = models.CharField(max_length=20, blank=True, editable=False)
-    j_community = models.CharField(max_length=20, blank=True, editable=False)
-    j_grid = models.CharField(max_length=20, blank=True, editable=False)
     note = models.CharField("备注", max_length=500, blank=True)
     created_at = models.DateTimeField("登记时间", editable=False)
     updated_at = models.DateTimeField("更新时间", editable=False)
@@ -96,10 +93,7 @@ class RegistryRecord(models.Model):
         ]
 
     def save(self, *args, **kwargs):
-        # One-by-one saves (the admin) keep the jurisdiction columns in step with the
-        # org; imports set them directly, in bulk.
-        for column, code in self.org.jurisdiction().items():
-            setattr(self, column, code)
+        # Imports set the jurisdiction columns and timestamps directly, in bulk.
         now = timezone.now()
         self.created_at = self.created_at or now
         self.updated_at = now
