@@ -8,6 +8,7 @@ stored, hashed into the event chain and compared without conversion.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -188,6 +189,23 @@ def _table(f: FieldSpec, raw: Any) -> list[dict[str, Any]]:
     if problems:
         raise FieldError("；".join(problems))
     return rows
+
+
+# One row's problem as a table's error states it (here and in engine.bundles, which adds
+# the refusing item's name): 「复工企业员工通行证」第3行 员工身份证号码：校验位不正确;
+# several are joined by "；".
+_ROW_PROBLEM = re.compile(r"^(?:「[^」]*」)?第(?P<row>\d+)行 (?P<rest>.+)$")
+
+
+def row_problems(error: str) -> list[tuple[int, str]]:
+    """(row number from 1, "label：message") for each per-row problem in a table's error,
+    so a form can show each one at its cell as well as above the table."""
+    found = []
+    for problem in error.split("；"):
+        m = _ROW_PROBLEM.match(problem)
+        if m is not None:
+            found.append((int(m["row"]), m["rest"]))
+    return found
 
 
 def _label(fields: Sequence[FieldSpec], key: str) -> str:

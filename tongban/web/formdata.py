@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tongban.engine.fields import row_problems
 from tongban.engine.schema import FieldSpec
 
 INPUT_TYPES = {
@@ -90,5 +91,20 @@ def describe(
                 describe(f.fields, rows[i] if i < len(rows) else {}, {}, f"{name}-{i}-")
                 for i in range(count)
             ]
+            _errors_on_rows(item)
         out.append(item)
     return out
+
+
+def _errors_on_rows(table: dict) -> None:
+    """Show each row's problem at its cell as well as above the table: with three drivers
+    (or two hundred employees) on a phone, "第3行" alone makes the user count rows."""
+    for number, rest in row_problems(table["error"]) if table["error"] else ():
+        if not 0 < number <= len(table["rows"]):
+            continue
+        for cell in table["rows"][number - 1]:
+            label = cell["spec"].label
+            if rest.startswith(label + "："):
+                message = rest[len(label) + 1 :]
+                cell["error"] = f"{cell['error']}；{message}" if cell["error"] else message
+                break

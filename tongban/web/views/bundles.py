@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from django.contrib import messages
@@ -65,9 +64,6 @@ def apply(request, code):
 def _ctx(spec, form, values, errors, refs, message="", idempotency_key=""):
     field_keys = {f.key for f in form.fields}
     fields = formdata.describe(form.fields, values, errors)
-    for item in fields:
-        if item["spec"].type == "table" and item["error"]:
-            _errors_on_rows(item)
     return {
         "spec": spec,
         "idempotency_key": idempotency_key or uuid.uuid4().hex,
@@ -78,28 +74,6 @@ def _ctx(spec, form, values, errors, refs, message="", idempotency_key=""):
         "errors": errors,
         "message": message,
     }
-
-
-# One row's problem in a table's error: 「复工企业员工通行证」第3行 员工身份证号码：校验位不正确
-# (the item's name only when an item, not the table itself, refused it); several are
-# joined by "；" (engine.bundles.split, engine.fields).
-_ROW_PROBLEM = re.compile(r"^(?:「[^」]*」)?第(?P<row>\d+)行 (?P<rest>.+)$")
-
-
-def _errors_on_rows(table: dict) -> None:
-    """Show each row's problem at its cell as well as above the table: with three employees
-    (or two hundred) on a phone, "第3行" alone makes the user count rows."""
-    for problem in table["error"].split("；"):
-        m = _ROW_PROBLEM.match(problem)
-        if m is None or not 0 < int(m["row"]) <= len(table["rows"]):
-            continue
-        row = table["rows"][int(m["row"]) - 1]
-        for cell in row:
-            label = cell["spec"].label
-            if m["rest"].startswith(label + "："):
-                message = m["rest"][len(label) + 1 :]
-                cell["error"] = f"{cell['error']}；{message}" if cell["error"] else message
-                break
 
 
 @login_required
