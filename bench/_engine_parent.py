@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _common import drop_create_or_why
 from _engine_common import BENCH_SECRET, LABEL
 
 
@@ -24,25 +25,11 @@ def _pg_params(url: str) -> dict:
 
 def _pg_recreate(url: str, *, drop_only: bool = False) -> str | None:
     """Drop and recreate the bench database; return why not, if PostgreSQL is unreachable."""
-    import psycopg
-    from psycopg import sql
-
     params = _pg_params(url)
     name = params.pop("dbname")
     if name in {"postgres", "template0", "template1"}:
         raise SystemExit(f"refusing to drop database '{name}': give the bench its own database")
-    try:
-        with psycopg.connect(
-            **params, dbname="postgres", autocommit=True, connect_timeout=5
-        ) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-            if not drop_only:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return None
+    return drop_create_or_why(params, name, drop_only=drop_only)
 
 
 def _child(vendor: str, args, tmp: Path, deadline: float | None) -> dict:

@@ -7,17 +7,18 @@ cleanup that runs on exit, on Ctrl-C and on errors."""
 from __future__ import annotations
 
 import atexit
-import contextlib
-import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import _server
+from _common import drop_create
+from _server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_SECRET = "bench-load-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -27,12 +28,6 @@ WORKERS = 2
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- cleanup ---------------------------------------------------------------------------------
@@ -133,15 +128,9 @@ def pg_params(url: str) -> dict:
 
 
 def recreate_database(url: str, drop_only: bool = False) -> None:
-    import psycopg
-    from psycopg import sql
-
     params = pg_params(url)
     name = params.pop("dbname")
-    with psycopg.connect(**params, dbname="postgres", autocommit=True, connect_timeout=5) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if not drop_only:
-            c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    drop_create(params, name, drop_only=drop_only)
 
 
 def commit_floor(url: str, seconds: float) -> dict:
@@ -166,44 +155,13 @@ def commit_floor(url: str, seconds: float) -> dict:
 
 
 def environment(url: str, tmp: Path) -> dict:
-    """The environment of this process's Django and of the subprocesses: the bench database,
-    a throwaway var/ folder, production mode with a bench key and a throwaway signing key."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from tongban.documents.signing import generate  # what `tongban cert keygen` prints
-
-    private, _public = generate()
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tongban.settings",
-        "TONGBAN_DATABASE_URL": url,
-        "TONGBAN_VAR": str(tmp),
-        "TONGBAN_SECRET_KEY": BENCH_SECRET,
-        "TONGBAN_DEBUG": "0",  # DEBUG keeps every query in memory: never in a benchmark
-        "TONGBAN_DEMO": "0",
-        "TONGBAN_CERT_KEYS": f"bench:{private}",
-        "TONGBAN_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PYTHONUNBUFFERED": "1",
-    }
-    os.environ.update(env)
-    os.environ.pop("TONGBAN_CERT_PUBLIC_KEYS", None)
-    return env
+    """The environment of this process's Django and of the subprocesses (_server.environment)."""
+    return _server.environment(url, tmp, BENCH_SECRET)
 
 
 def setup_django(with_demo_cases: bool = True) -> dict:
-    import django
-
-    t0 = time.perf_counter()
-    django.setup()
-    from django.core.management import call_command
-
-    from tongban.services import catalog, demo
-
-    call_command("migrate", verbosity=0, interactive=False)
-    report = catalog.load([ROOT / "catalog"])
-    if not report.ok:
-        raise SystemExit("the catalog does not load:\n" + "\n".join(map(str, report.problems)))
-    demo.build(with_cases=with_demo_cases)
-    return {"setup_s": round(time.perf_counter() - t0, 1)}
+    t0, *_, t3 = _server.setup_django(with_demo_cases)
+    return {"setup_s": round(t3 - t0, 1)}
 
 
 # -- subprocesses ----------------------------------------------------------------------------
@@ -220,15 +178,7 @@ class Proc:
 
     def start(self) -> None:
         with self.log_path.open("ab") as out:
-            self.proc = subprocess.Popen(
-                self.cmd,
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            self.proc = _server.start_group(self.cmd, self.env, out)
 
     @property
     def pid(self) -> int:
@@ -238,28 +188,17 @@ class Proc:
         return self.proc is not None and self.proc.poll() is None
 
     def children(self) -> list[int]:
-        try:
-            text = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text()
-        except OSError:
-            return []
-        return [int(p) for p in text.split()]
+        return _server.children(self.pid)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the whole group (the master and its workers), then reap."""
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=10)
+        if self.proc is not None:
+            _server.kill_group(self.proc, sig, 10)
 
     def stop(self) -> None:
         """Gracefully (SIGTERM, 15 s), then whatever is left with SIGKILL."""
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=15)
-        self.kill()
+        if self.proc is not None:
+            _server.stop_group(self.proc, 10)
 
     def tail(self, n: int = 20) -> str:
         try:
@@ -269,8 +208,7 @@ class Proc:
 
 
 def web(env: dict, tmp: Path, port: int) -> Proc:
-    cmd = [sys.executable, "-m", "tongban", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return Proc("gunicorn", [*cmd, "--workers", str(WORKERS)], env, tmp)
+    return Proc("gunicorn", _server.serve_cmd(port, WORKERS), env, tmp)
 
 
 def worker(env: dict, tmp: Path) -> Proc:
@@ -278,32 +216,15 @@ def worker(env: dict, tmp: Path) -> Proc:
 
 
 def wait_http(port: int, proc: Proc, timeout: float = 90.0) -> float:
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if not proc.alive():
-            raise SystemExit(f"{proc.name} exited:\n{proc.tail()}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
-            if resp.status == 200:
-                return time.perf_counter() - t0
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{proc.name} did not answer /healthz within {timeout:.0f} s:\n{proc.tail()}")
+    return _server.wait_healthz(
+        port,
+        name=proc.name,
+        exited=lambda: None if proc.alive() else f"{proc.name} exited:\n{proc.tail()}",
+        tail=proc.tail,
+        timeout=timeout,
+    )
 
 
 def server_cpu(proc: Proc) -> float:
     """User + system CPU seconds of the gunicorn workers (children of the master)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in proc.children():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+    return _server.children_cpu(proc.pid)

@@ -34,6 +34,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from _common import drop_create_or_why  # bench/ is sys.path[0]: this is a script
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/tongban_registry_bench"
 BENCH_SECRET = "bench-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -200,8 +202,6 @@ def worker(vendor: str, file: Path, rows: int) -> dict:
 
 def _pg_recreate(url: str, *, drop_only: bool = False) -> str | None:
     import dj_database_url
-    import psycopg
-    from psycopg import sql
 
     cfg = dj_database_url.parse(url)
     name = cfg["NAME"]
@@ -217,16 +217,7 @@ def _pg_recreate(url: str, *, drop_only: bool = False) -> str | None:
         }.items()
         if v
     }
-    try:
-        with psycopg.connect(**params, dbname="postgres", autocommit=True, connect_timeout=5) as c:
-            c.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-            if not drop_only:
-                c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return None
+    return drop_create_or_why(params, name, drop_only=drop_only)
 
 
 def _child(vendor: str, args, tmp: Path, file: Path, rows: int) -> dict:
