@@ -1,0 +1,135 @@
+"""Certificates: signed at issue, the PDF with CJK font and QR, tampering and key rotation."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import date, datetime
+
+import pytest
+from django.test import override_settings
+
+from tests.documents.certificate_helpers import (
+    TZ,
+    issue,
+    keys,
+    need,
+    signed,
+)
+from tongban.documents import signing
+from tongban.services import certificates
+from tongban.services.errors import Unavailable
+from tongban.store.models import Certificate
+
+# --- issuing ---------------------------------------------------------------------------------
+
+
+def test_issuing_signs_the_certificate(users):
+    """REQUIRES outputs.issue_certificate to call certificates.sign(row) (see the report)."""
+    cert = issue(users)
+    assert cert.key_id.startswith("dev-"), "issued certificate is unsigned"
+    ring = signing.from_settings()
+    assert ring.check(certificates.signed_fields(cert), cert.key_id, cert.signature) == "ok"
+
+
+def test_sign_without_any_key_refuses_rather_than_issue_unsigned(users):
+    cert = signed(issue(users))
+    with (
+        override_settings(TONGBAN_CERT_KEYS="", TONGBAN_CERT_DEV_KEY=False),
+        pytest.raises(Unavailable, match="TONGBAN_CERT_KEYS"),
+    ):
+        certificates.sign(cert)
+
+
+def test_configuration_check_warns_about_dev_key_and_errors_without_keys():
+    ids = {p.id for p in certificates.check_configuration()}
+    assert "tongban.W101" in ids
+    with override_settings(TONGBAN_CERT_KEYS="", TONGBAN_CERT_DEV_KEY=False):
+        assert "tongban.E102" in {p.id for p in certificates.check_configuration()}
+    with override_settings(TONGBAN_CERT_KEYS=keys("k1")):
+        assert not {p.id for p in certificates.check_configuration()} & {"tongban.W101"}
+    with override_settings(TONGBAN_CERT_KEYS="garbage"):
+        assert "tongban.E101" in {p.id for p in certificates.check_configuration()}
+
+
+# --- the PDF ---------------------------------------------------------------------------------
+
+
+def test_pdf_embeds_cjk_font_and_its_qr_carries_a_valid_signature(users, tmp_path):
+    need("pdffonts", "pdftoppm", "zbarimg")
+    cert = signed(issue(users))
+    data = certificates.pdf_bytes(cert)
+    assert data.startswith(b"%PDF-") and b"%%EOF" in data[-32:]
+    pdf = tmp_path / "cert.pdf"
+    pdf.write_bytes(data)
+    fonts = subprocess.run(["pdffonts", pdf], capture_output=True, text=True, check=True).stdout
+    cjk = [line for line in fonts.splitlines() if "NotoSansCJKSC" in line]
+    assert cjk and all(" yes yes " in line for line in cjk), fonts  # embedded, subset
+    subprocess.run(["pdftoppm", "-png", "-r", "80", pdf, tmp_path / "page"], check=True)
+    (png,) = tmp_path.glob("page*.png")
+    qr = subprocess.run(
+        ["zbarimg", "--raw", "-q", png], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert qr == certificates.qr_payload(cert)
+    result = certificates.verify_offline(qr)
+    assert result.ok and result.number == cert.number and result.signed.holder == "张三"
+    assert certificates.public_status(cert.number, qr)["signature"] == "ok"
+
+
+def test_pdf_without_font_says_how_to_install_it(users, tmp_path):
+    cert = signed(issue(users))
+    with (
+        override_settings(TONGBAN_CJK_FONT=str(tmp_path / "missing.ttc")),
+        pytest.raises(Unavailable, match="fonts-noto-cjk"),
+    ):
+        certificates.pdf_bytes(cert)
+
+
+# --- tampering and rotation ------------------------------------------------------------------
+
+
+def test_tampered_qr_payload_is_rejected(users):
+    cert = signed(issue(users))
+    payload = certificates.qr_payload(cert)
+    for bad in (
+        payload.replace("张三", "张四"),
+        payload.replace(cert.number, cert.number[:-1] + "9"),
+        payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB"),
+        payload.replace(f"|{cert.key_id}|", "|nokey|"),
+    ):
+        assert not certificates.verify_offline(bad).ok
+        status = certificates.public_status(cert.number, bad)
+        assert status["status"] == "bad_signature"
+        assert status["message"] == "签名无效，证照可能被篡改"
+    # The bare signature from another certificate does not vouch for this one.
+    other = signed(issue(users))
+    assert certificates.public_status(cert.number, other.signature)["status"] == "bad_signature"
+    assert certificates.public_status(cert.number, cert.signature)["signature"] == "ok"
+
+
+def test_edited_row_no_longer_matches_its_signature(users):
+    cert = signed(issue(users))
+    Certificate.objects.filter(pk=cert.pk).update(valid_to=datetime(2030, 12, 31, tzinfo=TZ))
+    status = certificates.public_status(cert.number, today=date(2026, 12, 5))
+    assert status["status"] == "bad_signature"
+
+
+def test_key_rotation_old_certificates_still_verify(users):
+    a, b = keys("a"), keys("b")
+    with override_settings(TONGBAN_CERT_KEYS=a):
+        old = signed(issue(users))
+    assert old.key_id == "a"
+    with override_settings(TONGBAN_CERT_KEYS=f"{b},{a}"):  # b signs, a is retired
+        new = signed(issue(users))
+        assert new.key_id == "b"
+        for cert in (old, new):
+            assert certificates.verify_offline(certificates.qr_payload(cert)).ok
+            assert certificates.public_status(cert.number, cert.signature)["signature"] == "ok"
+    # A verifier holding only public keys checks both, with no private key at all.
+    public = ",".join(
+        f"{kid}:{signing.public_b64(priv)}" for kid, priv in signing.parse_private_keys(f"{a},{b}")
+    )
+    with override_settings(
+        TONGBAN_CERT_KEYS="", TONGBAN_CERT_PUBLIC_KEYS=public, TONGBAN_CERT_DEV_KEY=False
+    ):
+        for cert in (old, new):
+            assert certificates.verify_offline(certificates.qr_payload(cert)).ok
