@@ -251,6 +251,20 @@ def test_a_damaged_workbook_is_read_or_refused_clearly(cut, flips):
     _import_everywhere(bytes(data))
 
 
+def test_a_damaged_deflate_stream_is_refused_clearly():
+    """Found by the fuzzer: bytes flipped inside a compressed part raise zlib.error while
+    inflating, before the zip's CRC check is reached."""
+    import zipfile
+
+    data = bytearray(REAL)
+    with zipfile.ZipFile(io.BytesIO(REAL)) as z:
+        for info in z.infolist():
+            if info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size > 16:
+                start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+                data[start : start + 8] = b"\xff" * 8
+    _import_everywhere(bytes(data))
+
+
 @settings(max_examples=60, deadline=None)
 @given(data=st.binary(max_size=300))
 @example(data=b"")

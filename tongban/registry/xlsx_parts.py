@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 from xml.parsers import expat
@@ -97,7 +98,14 @@ class Part:
                     if self.book.bytes_inflated > MAX_TOTAL_BYTES:
                         raise FileRejected(too_big(self.book.bytes_inflated))
                     yield chunk
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
+        except (
+            zipfile.BadZipFile,
+            zlib.error,  # a damaged deflate stream, found before the CRC is checked
+            OSError,
+            EOFError,
+            RuntimeError,
+            NotImplementedError,
+        ):
             raise FileRejected(NOT_XLSX) from None
 
     def parse(self, parser) -> None:
