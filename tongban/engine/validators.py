@@ -10,59 +10,95 @@ Pure standard library plus python-stdnum, so the engine stays free of Django.
 from __future__ import annotations
 
 import functools
-import math
-import numbers
 import re
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 
+from tongban.engine.validators_base import (
+    _FULLWIDTH,
+    _MAX_INPUT,
+    ValidationError,
+    _squeeze,
+    _text,
+)
+from tongban.engine.validators_geo import (
+    _A,
+    _DECIMAL,
+    _EE,
+    _GEO_SHAPE,
+    _LAT_KEYS,
+    _LNG_KEYS,
+    CHINA_MESSAGE,
+    _coordinate,
+    _gcj_offset,
+    _geo_parts,
+    gcj02_to_wgs84,
+    in_china,
+    parse_geo,
+    wgs84_to_gcj02,
+)
+from tongban.engine.validators_mask import (
+    _COMPOUND_SURNAMES,
+    _SURNAME_PAIRS,
+    _mask_text,
+    mask_id_card,
+    mask_name,
+    mask_phone,
+)
+from tongban.engine.validators_phone import (
+    _LANDLINE,
+    _MOBILE,
+    _MOBILE_MSG,
+    _strip_country_code,
+    parse_phone,
+)
 
-class ValidationError(ValueError):
-    """Input a person must correct; `.message` is shown to them verbatim."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-# --- shared input clean-up ---------------------------------------------------------------
-
-# Chinese IMEs often type full-width forms (１２３, ＡＢ, full-width space); fold them to
-# ASCII. Deliberately not NFKC, which would also turn ① or ² into digits.
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-# Anything longer is a paste accident, not an identifier; refusing early bounds the work.
-_MAX_INPUT = 200
-
-
-def _text(raw: Any, label: str) -> str:
-    """Raw input as a stripped ASCII-folded str, or ValidationError naming `label`."""
-    if isinstance(raw, bool):  # bool is an int subclass; True is never an identifier
-        raise ValidationError(f"{label}格式不正确，请重新填写")
-    if isinstance(raw, int):
-        # Spreadsheets hand over numbers. str() of a >4300-digit int raises ValueError,
-        # so bound the size before converting.
-        if raw < 0 or raw.bit_length() > 128:
-            raise ValidationError(f"{label}格式不正确，请重新填写")
-        raw = str(raw)
-    if not isinstance(raw, str):
-        raise ValidationError(f"{label}应填写为文字，请重新填写")
-    if len(raw) > _MAX_INPUT:
-        raise ValidationError(f"{label}过长，请检查是否粘贴了多余内容")
-    text = raw.translate(_FULLWIDTH).strip()
-    if not text:
-        raise ValidationError(f"请填写{label}")
-    return text
-
-
-def _squeeze(text: str, drop: str = "") -> str:
-    """Remove all whitespace (including inner) and the characters in `drop`."""
-    return "".join(ch for ch in "".join(text.split()) if ch not in drop)
-
+__all__ = [
+    "CHINA_MESSAGE",
+    "PLATE_PROVINCES",
+    "USCC_ALPHABET",
+    "ValidationError",
+    "gcj02_to_wgs84",
+    "id_card_birth_date",
+    "id_card_gender",
+    "id_check_digit",
+    "in_china",
+    "mask_id_card",
+    "mask_name",
+    "mask_phone",
+    "parse_geo",
+    "parse_id_card",
+    "parse_phone",
+    "parse_plate",
+    "parse_uscc",
+    "uscc_check_digit",
+    "wgs84_to_gcj02",
+]
+# Private names of the old single module, still importable from here.
+_REEXPORTED = (
+    _FULLWIDTH,
+    _MAX_INPUT,
+    _A,
+    _DECIMAL,
+    _EE,
+    _GEO_SHAPE,
+    _LAT_KEYS,
+    _LNG_KEYS,
+    _coordinate,
+    _gcj_offset,
+    _geo_parts,
+    _COMPOUND_SURNAMES,
+    _SURNAME_PAIRS,
+    _mask_text,
+    _LANDLINE,
+    _MOBILE,
+    _MOBILE_MSG,
+    _strip_country_code,
+)
 
 # --- resident identity card (GB 11643) -----------------------------------------------------
 
@@ -227,204 +263,3 @@ def _check_special_plate(plate: str, serial: str, suffix: str) -> None:
         raise ValidationError(f"带“{suffix}”字的车牌共7位：省份简称、字母、4位号码和“{suffix}”")
     if suffix in "港澳" and not plate.startswith("粤Z"):
         raise ValidationError("港澳入出境车牌应以“粤Z”开头")
-
-
-# --- telephone numbers ----------------------------------------------------------------------
-
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-# Area codes: 010 and 02X are two digits after the 0; every other one is three.
-_LANDLINE = re.compile(
-    r"(?P<area>0(?:10|2[0-9]|[3-9][0-9]{2}))-?(?P<number>[1-9][0-9]{6,7})"
-    r"(?:(?:-|转)(?P<ext>[0-9]{1,6}))?"
-)
-_MOBILE_MSG = "手机号码应为11位数字，以1开头"
-
-
-def parse_phone(raw: Any) -> str:
-    """A mobile as 11 digits, or a landline as `0512-65221234` (plus `-ext`)."""
-    text = _strip_country_code(_squeeze(_text(raw, "电话号码"), "()（）").replace("—", "-"))
-    digits = text.replace("-", "")
-    if digits.startswith("1"):
-        if not _MOBILE.fullmatch(digits):
-            raise ValidationError(_MOBILE_MSG)
-        return digits
-    if not digits.startswith("0"):
-        if re.fullmatch(r"[0-9]{7,8}", digits):
-            raise ValidationError("固定电话请加区号，如0512-65221234")
-        raise ValidationError("请填写11位手机号码或带区号的固定电话，如0512-65221234")
-    # Try the dashes as typed first (they may mark an extension), then ignore them
-    # (people also group the number itself: 0512-6522-1234).
-    match = _LANDLINE.fullmatch(text) or _LANDLINE.fullmatch(digits)
-    if not match:
-        raise ValidationError("固定电话格式不正确：区号3至4位，号码7至8位，如0512-65221234")
-    ext = f"-{match['ext']}" if match["ext"] else ""
-    return f"{match['area']}-{match['number']}{ext}"
-
-
-def _strip_country_code(text: str) -> str:
-    """Drop +86 / 0086 (and a bare 86 before a mobile); restore a landline's trunk 0."""
-    for prefix in ("+86", "0086"):
-        if text.startswith(prefix):
-            rest = text.removeprefix(prefix).lstrip("-")
-            if rest.startswith("0") or _MOBILE.fullmatch(rest.replace("-", "")):
-                return rest
-            return "0" + rest  # international form drops the area code's 0: +86 512 …
-    if re.fullmatch(r"86-?1[0-9]{10}", text):
-        return text[2:].lstrip("-")
-    return text
-
-
-# --- coordinates --------------------------------------------------------------------------
-
-_LAT_KEYS = ("lat", "latitude")
-_LNG_KEYS = ("lng", "lon", "longitude")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
-_GEO_SHAPE = "坐标应为“纬度,经度”，如 31.3,120.6"
-CHINA_MESSAGE = "坐标不在中国境内，请检查经纬度是否填反"
-
-
-def parse_geo(raw: Any) -> tuple[float, float]:
-    """(lat, lng) in WGS84 degrees from a dict, a [lat, lng] pair or a "lat,lng" string."""
-    lat_raw, lng_raw = _geo_parts(raw)
-    lat, lng = _coordinate(lat_raw, "纬度"), _coordinate(lng_raw, "经度")
-    swapped_hint = "，请检查经纬度是否填反" if abs(lng) <= 90 else ""
-    if not -90 <= lat <= 90:
-        raise ValidationError(f"纬度应在-90到90之间{swapped_hint}")
-    if not -180 <= lng <= 180:
-        raise ValidationError("经度应在-180到180之间")
-    return lat, lng
-
-
-def _geo_parts(raw: Any) -> tuple[Any, Any]:
-    if isinstance(raw, dict):
-        lat = next((raw[k] for k in _LAT_KEYS if k in raw), None)
-        lng = next((raw[k] for k in _LNG_KEYS if k in raw), None)
-        if lat is None or lng is None:
-            raise ValidationError("坐标缺少纬度（lat）或经度（lng）")
-        return lat, lng
-    if isinstance(raw, list | tuple):
-        if len(raw) != 2:
-            raise ValidationError("坐标应为[纬度, 经度]两个数")
-        return raw[0], raw[1]
-    parts = re.split(r"[,，\s]+", _text(raw, "坐标"))
-    if len(parts) != 2:
-        raise ValidationError(_GEO_SHAPE)
-    return parts[0], parts[1]
-
-
-def _coordinate(value: Any, label: str) -> float:
-    """A finite float from a number or a plain decimal string."""
-    if isinstance(value, str):
-        value = value.translate(_FULLWIDTH).strip()
-        # float() would also take "1_0", "nan", "1e400"; only plain decimals are coordinates.
-        if len(value) > 40 or not _DECIMAL.fullmatch(value):
-            raise ValidationError(f"{label}应为数字，如 31.3")
-    elif isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
-        raise ValidationError(f"{label}应为数字，如 31.3")
-    try:
-        number = float(value)
-    except (ValueError, TypeError, OverflowError):  # e.g. Decimal('sNaN'), 10**400
-        raise ValidationError(f"{label}应为有限的数字") from None
-    if not math.isfinite(number):
-        raise ValidationError(f"{label}应为有限的数字")
-    return number
-
-
-def in_china(lat: float, lng: float) -> bool:
-    """Rough bounding box of China; callers reject outside points with CHINA_MESSAGE."""
-    try:
-        return 3.8 <= lat <= 53.6 and 73.5 <= lng <= 135.1
-    except TypeError:
-        return False
-
-
-# --- GCJ-02 ("Mars coordinates") used by Chinese map providers ----------------------------
-
-# Krasovsky 1940 ellipsoid, which the GCJ-02 formula is defined on.
-_A = 6378245.0
-_EE = 0.00669342162296594323
-
-
-def wgs84_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
-    """WGS84 to GCJ-02 by the published offset formula; unchanged outside China."""
-    if not in_china(lat, lng):
-        return lat, lng
-    dlat, dlng = _gcj_offset(lat, lng)
-    return lat + dlat, lng + dlng
-
-
-def gcj02_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
-    """GCJ-02 to WGS84 by fixed-point iteration on the forward formula (to < 1e-7°)."""
-    if not in_china(lat, lng):
-        return lat, lng
-    wgs_lat, wgs_lng = lat, lng
-    for _ in range(30):  # converges in a handful of steps; the cap guards edge cases
-        gcj_lat, gcj_lng = wgs84_to_gcj02(wgs_lat, wgs_lng)
-        err_lat, err_lng = gcj_lat - lat, gcj_lng - lng
-        if abs(err_lat) < 1e-9 and abs(err_lng) < 1e-9:
-            break
-        wgs_lat, wgs_lng = wgs_lat - err_lat, wgs_lng - err_lng
-    return wgs_lat, wgs_lng
-
-
-def _gcj_offset(lat: float, lng: float) -> tuple[float, float]:
-    x, y = lng - 105.0, lat - 35.0
-    shared = (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2 / 3
-    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
-    dlat += shared + (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2 / 3
-    dlat += (160.0 * math.sin(y / 12.0 * math.pi) + 320.0 * math.sin(y * math.pi / 30.0)) * 2 / 3
-    dlng = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
-    dlng += shared + (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2 / 3
-    dlng += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2 / 3
-    rad = lat / 180.0 * math.pi
-    magic = 1 - _EE * math.sin(rad) ** 2
-    dlat = dlat * 180.0 / ((_A * (1 - _EE)) / (magic * math.sqrt(magic)) * math.pi)
-    dlng = dlng * 180.0 / (_A / math.sqrt(magic) * math.cos(rad) * math.pi)
-    return dlat, dlng
-
-
-# --- masking for display ------------------------------------------------------------------
-
-
-def mask_id_card(value: Any) -> str:
-    """Keep the area code and the last 4: 110105********002X. Never raises."""
-    text = _mask_text(value).upper()
-    if len(text) <= 10:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
-
-
-def mask_phone(value: Any) -> str:
-    """138****5678, or 0512-******34 for a landline (extension dropped). Never raises."""
-    try:
-        phone = parse_phone(value)
-    except ValidationError:
-        return "*" * len(_mask_text(value))  # unparseable: show nothing of it
-    if phone.startswith("1"):
-        return phone[:3] + "****" + phone[-4:]
-    area, number = phone.split("-")[:2]
-    return f"{area}-{'*' * (len(number) - 2)}{number[-2:]}"
-
-
-# Compound surnames keep both characters (欧阳娜娜 → 欧阳**) so the surname stays readable.
-_SURNAME_PAIRS = (
-    "欧阳司马上官诸葛东方皇甫尉迟公孙慕容长孙宇文司徒夏侯轩辕令狐"
-    "南宫西门端木独孤呼延澹台申屠万俟闻人赫连钟离百里东郭太史"
-)
-_COMPOUND_SURNAMES = frozenset(_SURNAME_PAIRS[i : i + 2] for i in range(0, len(_SURNAME_PAIRS), 2))
-
-
-def mask_name(name: Any) -> str:
-    """张* / 欧阳** / 买**·**: keep the surname and name separators. Never raises."""
-    text = _mask_text(name)
-    keep = 2 if text[:2] in _COMPOUND_SURNAMES and len(text) > 2 else 1
-    if len(text) <= 1:
-        return "*" * len(text)  # a one-character name would be shown whole
-    return text[:keep] + "".join(c if c in "·•" else "*" for c in text[keep:])
-
-
-def _mask_text(value: Any) -> str:
-    try:
-        return "".join(_text(value, "").split())
-    except ValidationError:
-        return ""

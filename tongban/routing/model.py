@@ -41,209 +41,101 @@ scikit-learn nor reads jieba's full dictionary, so it takes a fraction of a seco
 
 from __future__ import annotations
 
-import logging
 import math
-import re
 import time
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
+
+from tongban.routing.baseline import BASELINE_FORMAT, BaselineRouter, baseline
+from tongban.routing.features import (
+    _CONTROL,
+    _WHITESPACE,
+    _WORDLIKE,
+    CHAR_NGRAMS,
+    MAX_CHARS,
+    MAX_DF,
+    MIN_DF,
+    SUBLINEAR_TF,
+    WORD_NGRAMS,
+    _block_matrix,
+    _quiet_jieba,
+    _reduced_dictionary,
+    _select_vocabulary,
+    _tf,
+    _tokenizer_from,
+    _weights,
+    char_ngrams,
+    full_tokenizer,
+    prepare,
+    word_ngrams,
+    words,
+)
+from tongban.routing.fitting import NB_ALPHA, SVM_C, _calibrate, _group_folds, _nb_svm
+from tongban.routing.persist import (
+    _TERM_SEPARATOR,
+    ModelError,
+    Prediction,
+    _dump,
+    _index,
+    _load,
+    _terms,
+)
+
+__all__ = [
+    "BASELINE_FORMAT",
+    "CALIBRATION_FOLDS",
+    "CHAR_NGRAMS",
+    "FORMAT",
+    "MAX_CHARS",
+    "MAX_DF",
+    "MIN_DF",
+    "NB_ALPHA",
+    "READABLE_FORMATS",
+    "SUBLINEAR_TF",
+    "SVM_C",
+    "WORD_NGRAMS",
+    "BaselineRouter",
+    "ModelError",
+    "Prediction",
+    "Router",
+    "baseline",
+    "char_ngrams",
+    "full_tokenizer",
+    "prepare",
+    "word_ngrams",
+    "words",
+]
+# Private helpers re-exported for callers of the old single module (train.py, bench).
+_REEXPORTED = (
+    _CONTROL,
+    _WHITESPACE,
+    _WORDLIKE,
+    _TERM_SEPARATOR,
+    _block_matrix,
+    _quiet_jieba,
+    _reduced_dictionary,
+    _select_vocabulary,
+    _tf,
+    _tokenizer_from,
+    _weights,
+    _calibrate,
+    _group_folds,
+    _nb_svm,
+    _dump,
+    _index,
+    _load,
+    _terms,
+)
 
 FORMAT = "tongban-routing/2"
 #: older formats :meth:`Router.load` still reads (their feature settings are in the file)
 READABLE_FORMATS = ("tongban-routing/1", FORMAT)
-BASELINE_FORMAT = "tongban-routing-baseline/1"
 
-MAX_CHARS = 1000
-CHAR_NGRAMS = (1, 3)
-WORD_NGRAMS = (1, 2)
-MIN_DF = 2.0
-MAX_DF = 0.9
-SVM_C = 1.0
-NB_ALPHA = 1.0
-SUBLINEAR_TF = True
 CALIBRATION_FOLDS = 5
-_TERM_SEPARATOR = "\x00"  # never in a prepared text (control characters become spaces)
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_WHITESPACE = re.compile(r"\s+")
-_WORDLIKE = re.compile(r"\w")
-
-Prediction = tuple[str, float]
-
-
-class ModelError(ValueError):
-    """A model file is missing, unreadable, or of another format."""
-
-
-def prepare(text: str, max_chars: int = MAX_CHARS) -> str:
-    """The form of a text the features are computed from."""
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text).lower())
-    return _WHITESPACE.sub(" ", text).strip()[:max_chars]
-
-
-def char_ngrams(text: str, ngrams: tuple[int, int] = CHAR_NGRAMS) -> list[str]:
-    """Character n-grams (``CHAR_NGRAMS``) of a prepared text, spaces included."""
-    grams: list[str] = []
-    low, high = ngrams
-    for n in range(low, high + 1):
-        grams.extend(text[i : i + n] for i in range(len(text) - n + 1))
-    return grams
-
-
-def word_ngrams(tokens: Sequence[str], ngrams: tuple[int, int] = WORD_NGRAMS) -> list[str]:
-    """Word n-grams (``WORD_NGRAMS``) of a text's jieba words, joined by a space."""
-    grams: list[str] = []
-    low, high = ngrams
-    for n in range(low, high + 1):
-        if n == 1:
-            grams.extend(tokens)
-        else:
-            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-    return grams
-
-
-# --- jieba --------------------------------------------------------------------------------
-
-
-def _quiet_jieba():
-    import jieba
-
-    # jieba logs "Building prefix dict…" on stderr at DEBUG level by default.
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
-
-
-_full_tokenizer = None
-
-
-def full_tokenizer():
-    """A jieba tokenizer with the dictionary shipped inside the jieba package.
-
-    Made once per process, on first use (about a second). jieba never downloads anything;
-    it may write its parsed-dictionary cache into the temporary folder.
-    """
-    global _full_tokenizer
-    if _full_tokenizer is None:
-        jieba = _quiet_jieba()
-        tokenizer = jieba.Tokenizer()  # dictionary=None: jieba/dict.txt from the package
-        tokenizer.initialize()
-        _full_tokenizer = tokenizer
-    return _full_tokenizer
-
-
-def _tokenizer_from(freq: dict[str, int], total: int):
-    """A jieba tokenizer over a saved (reduced) prefix dictionary, without reading dict.txt."""
-    jieba = _quiet_jieba()
-    tokenizer = jieba.Tokenizer()
-    # Tokenizer keeps its prefix dictionary in FREQ/total (jieba 0.42); setting them and
-    # `initialized` is how jieba itself restores its cache, minus the 500 000-entry file.
-    tokenizer.FREQ = freq
-    tokenizer.total = total
-    tokenizer.initialized = True
-    return tokenizer
-
-
-def _reduced_dictionary(full, used_words: Iterable[str]) -> dict[str, int]:
-    """The prefix dictionary restricted to the words segmentation produced, plus every
-    single character of the full dictionary.
-
-    Segmenting with it picks the same words as the full dictionary on the training texts
-    (the best path only used these words, and removing other words removes only
-    alternatives); on new texts, words the training texts never produced could not be
-    features anyway.
-    """
-    freq: dict[str, int] = {}
-    for word in used_words:
-        count = full.FREQ.get(word)
-        if count:
-            freq[word] = count
-    for word, count in full.FREQ.items():
-        if count and len(word) == 1:
-            freq[word] = count
-    for word in list(freq):
-        for end in range(1, len(word)):
-            freq.setdefault(word[:end], 0)
-    return freq
-
-
-def words(tokenizer, text: str) -> list[str]:
-    """jieba words of a prepared text (precise mode, no HMM), without spaces and punctuation."""
-    return [w for w in tokenizer.cut(text, HMM=False) if _WORDLIKE.search(w)]
-
-
-# --- TF-IDF blocks ------------------------------------------------------------------------
-
-
-def _select_vocabulary(
-    docs: Sequence[Counter], weights: np.ndarray
-) -> tuple[dict[str, int], np.ndarray]:
-    df: Counter = Counter()
-    for weight in np.unique(weights):  # few distinct weights: count each group in C
-        counted: Counter = Counter()
-        for doc, w in zip(docs, weights, strict=True):
-            if w == weight:
-                counted.update(doc.keys())
-        for term, n in counted.items():
-            df[term] += n * float(weight)
-    total = float(weights.sum())
-    kept = sorted(t for t, d in df.items() if MIN_DF <= d <= MAX_DF * total)
-    index = {t: i for i, t in enumerate(kept)}
-    idf = np.array([math.log((1 + total) / (1 + df[t])) + 1 for t in kept], dtype=np.float32)
-    return index, idf
-
-
-def _tf(counts: np.ndarray) -> np.ndarray:
-    return 1 + np.log(counts) if SUBLINEAR_TF else counts
-
-
-def _weights(doc: Counter, index: dict[str, int], idf: np.ndarray) -> tuple[list[int], np.ndarray]:
-    """Sublinear tf × idf of one document's terms in the vocabulary, L2-normalised."""
-    cols: list[int] = []
-    counts: list[int] = []
-    for term, count in doc.items():
-        col = index.get(term)
-        if col is not None:
-            cols.append(col)
-            counts.append(count)
-    if not cols:
-        return cols, np.zeros(0, dtype=np.float32)
-    values = _tf(np.array(counts, dtype=np.float32)) * idf[cols]
-    values /= np.sqrt(values @ values)
-    return cols, values
-
-
-def _block_matrix(docs: Sequence[Counter], index: dict[str, int], idf: np.ndarray):
-    """The TF-IDF matrix of many documents, computed as in :func:`_weights`."""
-    from scipy import sparse
-
-    cols: list[int] = []
-    counts: list[int] = []
-    indptr = [0]
-    for doc in docs:
-        for term, count in doc.items():
-            col = index.get(term)
-            if col is not None:
-                cols.append(col)
-                counts.append(count)
-        indptr.append(len(cols))
-    values = _tf(np.array(counts, dtype=np.float32)) * idf[np.array(cols, dtype=np.int64)]
-    starts = np.array(indptr[:-1])
-    nonempty = starts < np.array(indptr[1:])
-    squares = np.zeros(len(docs), dtype=np.float32)
-    squares[nonempty] = np.add.reduceat(values * values, starts[nonempty])
-    norms = np.sqrt(squares)
-    norms[norms == 0] = 1
-    values /= np.repeat(norms, np.diff(indptr))
-    return sparse.csr_matrix(
-        (values, np.array(cols, dtype=np.int64), np.array(indptr)),
-        shape=(len(docs), len(index)),
-    )
 
 
 class Router:
@@ -478,187 +370,3 @@ class Router:
         router._jieba_total = state["jieba_total"]
         router._jieba()
         return router
-
-
-def _terms(index: dict[str, int]) -> str:
-    terms = [""] * len(index)
-    for term, col in index.items():
-        terms[col] = term
-    return _TERM_SEPARATOR.join(terms)
-
-
-def _index(terms: str | np.ndarray) -> dict[str, int]:
-    if isinstance(terms, np.ndarray):  # format 1
-        listed = terms.tolist()
-    else:
-        listed = terms.split(_TERM_SEPARATOR) if terms else []
-    return {term: col for col, term in enumerate(listed)}
-
-
-def _group_folds(
-    y: np.ndarray, groups: Sequence[int] | None, n_folds: int, seed: int
-) -> np.ndarray:
-    """A fold number per row: groups whole, each category spread evenly over the folds.
-
-    (scikit-learn's StratifiedGroupKFold does this too, but takes seconds on 10 000 rows.)
-    """
-    group_ids = np.arange(len(y)) if groups is None else np.asarray(groups)
-    members: dict[Any, list[int]] = {}
-    for row, g in enumerate(group_ids.tolist()):
-        members.setdefault(g, []).append(row)
-    rng = np.random.default_rng(seed)
-    keys = list(members)
-    rng.shuffle(keys)
-    # largest groups first, then each group to the fold with fewest rows of its category
-    keys.sort(key=lambda g: -len(members[g]))
-    load = np.zeros((n_folds, int(y.max()) + 1), dtype=int)
-    fold = np.empty(len(y), dtype=int)
-    for g in keys:
-        rows = members[g]
-        label = int(np.bincount(y[rows]).argmax())
-        f = int(np.argmin(load[:, label] + load.sum(axis=1) * 1e-6))
-        fold[rows] = f
-        load[f] += np.bincount(y[rows], minlength=load.shape[1])
-    return fold
-
-
-def _nb_svm(X, y: np.ndarray, n_classes: int, weights: np.ndarray, seed: int):
-    """One-vs-rest NB-SVM (Wang & Manning 2012): for each category, scale the features by
-    their log-count ratio (how much likelier a feature is in that category's texts than in
-    the others', Laplace-smoothed) and fit a binary linear SVM on the scaled features.
-
-    Returns ``(coef, intercept)`` of the equivalent linear model on the unscaled features
-    (``coef`` is features × categories): the scaling folds into the weights, so
-    classifying costs the same as a plain linear SVM.
-    """
-    from sklearn.svm import LinearSVC
-
-    present = X.copy()
-    present.data[:] = 1
-    coef = np.zeros((X.shape[1], n_classes))
-    intercept = np.zeros(n_classes)
-    for k in range(n_classes):
-        mine = (y == k) * weights
-        if not mine.any():  # a category absent from a calibration fold: never predicted
-            intercept[k] = -10.0
-            continue
-        pos = present.T @ mine + NB_ALPHA
-        neg = present.T @ ((y != k) * weights) + NB_ALPHA
-        ratio = np.log((pos / pos.sum()) / (neg / neg.sum()))
-        scaled = X.copy()
-        scaled.data *= ratio[scaled.indices]
-        svm = LinearSVC(C=SVM_C, random_state=seed).fit(scaled, y == k, sample_weight=weights)
-        coef[:, k] = svm.coef_.ravel() * ratio
-        intercept[k] = svm.intercept_[0]
-    return coef, intercept
-
-
-def _calibrate(scores: np.ndarray, platt: np.ndarray) -> np.ndarray:
-    z = np.clip(platt[0] * scores + platt[1], -50, 50)
-    p = 1.0 / (1.0 + np.exp(-z))
-    total = p.sum()
-    return p / total if total > 0 else np.full_like(p, 1.0 / len(p))
-
-
-def _dump(state: dict, path: str | Path, compress: int = 3) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    joblib.dump(state, partial, compress=compress)
-    partial.replace(path)
-    return path
-
-
-def _load(path: str | Path, expected_format: str | tuple[str, ...]) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: model file not found (train one: tongban routing train)")
-    try:
-        state = joblib.load(path)
-    except Exception as exc:  # a truncated or foreign file fails in many ways
-        raise ModelError(f"{path}: not a routing model ({type(exc).__name__}: {exc})") from None
-    found = state.get("format") if isinstance(state, dict) else None
-    expected = (expected_format,) if isinstance(expected_format, str) else expected_format
-    if found not in expected:
-        raise ModelError(f"{path}: model format {found!r}, expected {expected[-1]!r}; retrain")
-    return state
-
-
-# --- the baseline -------------------------------------------------------------------------
-
-
-class BaselineRouter:
-    """Character 1–3-gram TF-IDF + ``LinearSVC`` with scikit-learn's defaults.
-
-    It has no probabilities; its confidence is the softmax of the SVM scores, which ranks
-    predictions well enough to choose an automatic-routing threshold the same way.
-    """
-
-    kind = "baseline"
-
-    def __init__(self, *, seed: int = 0) -> None:
-        self.seed = seed
-        self.classes: tuple[str, ...] = ()
-        self.threshold: float = math.inf
-        self.meta: dict[str, Any] = {}
-        self._pipeline = None
-
-    def fit(self, texts: Sequence[str], labels: Sequence[str], **_: Any) -> BaselineRouter:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import make_pipeline
-        from sklearn.svm import LinearSVC
-
-        started = time.perf_counter()
-        self._pipeline = make_pipeline(
-            TfidfVectorizer(analyzer="char", ngram_range=(1, 3)),
-            LinearSVC(random_state=self.seed),  # defaults, made repeatable
-        ).fit(list(texts), list(labels))
-        self.classes = tuple(str(c) for c in self._pipeline.classes_)
-        self.meta = {
-            **self.meta,
-            "fit_rows": len(texts),
-            "fit_seconds": round(time.perf_counter() - started, 2),
-        }
-        return self
-
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        if isinstance(texts, str):
-            raise TypeError("pass a list of texts, not a single string")
-        if self._pipeline is None:
-            raise ModelError("the baseline is not trained")
-        scores = self._pipeline.decision_function(list(texts))
-        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return scores / scores.sum(axis=1, keepdims=True)
-
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        probs = self.probabilities(texts)
-        best = probs.argmax(axis=1)
-        return [(self.classes[k], float(probs[i, k])) for i, k in enumerate(best)]
-
-    def is_automatic(self, confidence: float) -> bool:
-        return confidence >= self.threshold
-
-    def save(self, path: str | Path) -> Path:
-        state = {
-            "format": BASELINE_FORMAT,
-            "classes": list(self.classes),
-            "threshold": self.threshold,
-            "meta": self.meta,
-            "pipeline": self._pipeline,
-        }
-        return _dump(state, path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> BaselineRouter:
-        state = _load(path, BASELINE_FORMAT)
-        router = cls()
-        router.classes = tuple(state["classes"])
-        router.threshold = float(state["threshold"])
-        router.meta = state["meta"]
-        router._pipeline = state["pipeline"]
-        return router
-
-
-def baseline(*, seed: int = 0) -> BaselineRouter:
-    """The plain model the benchmark compares the router against."""
-    return BaselineRouter(seed=seed)
