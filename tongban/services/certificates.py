@@ -13,28 +13,73 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from tongban.documents import pdf as pdf_doc
 from tongban.documents import signing
-from tongban.engine.schema import MatterSpec
 from tongban.engine.validators import mask_name
 from tongban.engine.workflow import EventDraft
 from tongban.services import catalog
+from tongban.services.certificates_pdf import (
+    _ensure_signed,
+    _issuer,
+    _local_date,
+    _printable,
+    font_path,
+    pdf_bytes,
+    validity_texts,
+)
+from tongban.services.certificates_signing import (
+    MAX_SIG,
+    TZ,
+    _check_sig,
+    _keyring,
+    _local_day,
+    qr_payload,
+    sign,
+    signed_fields,
+    verify_offline,
+)
 from tongban.services.context import actor_for
-from tongban.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from tongban.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tongban.services.records import event_rows
-from tongban.store.models import Case, Certificate, Event, Org
+from tongban.store.models import Case, Certificate, Event
+
+__all__ = [
+    "MAX_SIG",
+    "REVOKE_ACTION",
+    "REVOKE_ROLES",
+    "STATUSES",
+    "TZ",
+    "_bounds",
+    "_check_sig",
+    "_ensure_signed",
+    "_issuer",
+    "_keyring",
+    "_local_date",
+    "_local_day",
+    "_printable",
+    "_record_status",
+    "_status",
+    "check_configuration",
+    "font_path",
+    "for_user",
+    "get",
+    "pdf_bytes",
+    "public_status",
+    "qr_payload",
+    "revoke",
+    "sign",
+    "signed_fields",
+    "validity_texts",
+    "verify_offline",
+]
 
 log = logging.getLogger("tongban.certificates")
 
-TZ = ZoneInfo("Asia/Shanghai")
 REVOKE_ROLES = ("approver", "head")  # at the issuing body's level, over the case's org
-MAX_SIG = 2000  # longer `?sig=` values are not even parsed
 REVOKE_ACTION = "revoke_certificate"
 
 # Public status: code -> (label on the badge, badge class).
@@ -65,184 +110,6 @@ def get(number: str) -> Certificate:
     if cert is None:
         raise NotFound(f"证照 {number} 不存在")
     return cert
-
-
-# --- signatures -----------------------------------------------------------------------------
-
-
-def _keyring() -> signing.Keyring:
-    try:
-        return signing.from_settings()
-    except signing.KeyConfigError as exc:
-        raise Unavailable(str(exc), code="cert_keys") from None
-
-
-def _local_day(value: datetime | None) -> date | None:
-    return value.astimezone(TZ).date() if value else None
-
-
-def signed_fields(cert: Certificate) -> signing.Signed:
-    """What the signature covers: a validity of whole days as dates (TB1, the format of
-    every certificate issued before validities had times), a timed one as datetimes (TB2)."""
-    if cert.validity_timed:
-        valid_from, valid_to = cert.valid_from, cert.valid_to
-    else:
-        valid_from, valid_to = _local_day(cert.valid_from), _local_day(cert.valid_to)
-    return signing.Signed.of(
-        cert.number, cert.matter_code, cert.holder, valid_from, valid_to, cert.issued_at
-    )
-
-
-def sign(cert: Certificate) -> None:
-    """Fill `signature` and `key_id` on a (possibly unsaved) row with the active key.
-
-    Raises Unavailable when no signing key is configured: the issuing transaction then
-    rolls back rather than hand out an unsigned certificate."""
-    try:
-        key_id, signature = _keyring().sign(signed_fields(cert))
-    except signing.KeyConfigError as exc:
-        raise Unavailable(str(exc), code="cert_keys") from None
-    cert.key_id, cert.signature = key_id, signature
-
-
-def qr_payload(cert: Certificate) -> str:
-    """The signed, self-contained payload printed as the certificate's QR code."""
-    return signing.encode_payload(signed_fields(cert), cert.key_id, cert.signature)
-
-
-def verify_offline(payload: str, extra_public_keys: str = "") -> signing.Verification:
-    """Check a QR payload with public keys only (settings plus `key_id:base64` pairs given
-    here): no database, no private key needed."""
-    keyring = _keyring().public_only()
-    try:
-        extra = signing.parse_public_keys(extra_public_keys)
-    except signing.KeyConfigError as exc:
-        raise Invalid(str(exc)) from None
-    if extra:
-        keyring = signing.Keyring(None, {**keyring.public, **dict(extra)}, keyring.dev)
-    return signing.verify_payload(payload, keyring)
-
-
-def _check_sig(cert: Certificate, sig: str, keyring: signing.Keyring) -> str:
-    """Check a `?sig=` value — a whole QR payload or the bare signature — against the row."""
-    sig = sig.strip()
-    if len(sig) > MAX_SIG:
-        return signing.MALFORMED
-    record = signed_fields(cert)
-    if sig.startswith(tuple(p + "|" for p in signing.PREFIXES)):
-        result = signing.verify_payload(sig, keyring)
-        if result.code != signing.OK:
-            return result.code
-        # A genuine signature over other facts (another certificate, or a row changed since)
-        # does not vouch for this one.
-        return signing.OK if result.signed == record else signing.BAD_SIGNATURE
-    if not cert.key_id:
-        return signing.UNKNOWN_KEY
-    return keyring.check(record, cert.key_id, sig)
-
-
-# --- the PDF --------------------------------------------------------------------------------
-
-
-def _issuer(case: Case, spec: MatterSpec) -> str:
-    """The issuing body: the case's ancestor org at the matter's body level + department."""
-    codes = [c for c in case.org_path.split("/") if c]
-    name = (
-        Org.objects.filter(code__in=codes, level=spec.body.level)
-        .values_list("name", flat=True)
-        .first()
-    ) or ""
-    department = spec.body.department
-    return department if department.startswith(name) else f"{name}{department}"
-
-
-def _local_date(value: datetime | None) -> str:
-    return value.astimezone(TZ).date().isoformat() if value else ""
-
-
-def validity_texts(cert: Certificate) -> tuple[str, str]:
-    """(from, to) as printed: dates, or to the minute when the validity has times."""
-    return (
-        pdf_doc.instant_text(cert.valid_from, cert.validity_timed),
-        pdf_doc.instant_text(cert.valid_to, cert.validity_timed),
-    )
-
-
-def _printable(spec: MatterSpec, details: dict) -> tuple[dict, dict[str, str]]:
-    """The details as printed, and labels for their keys: table rows by column label, and
-    personal data (identity card numbers, phones, fields marked `personal`) masked as in
-    lists — a certificate is shown to whoever checks it, and photographed."""
-    from tongban.services.privacy import mask  # privacy → cases → outputs → here
-
-    def shown(f, value):
-        return mask(f, value) if f.is_personal and value not in (None, "") else value
-
-    fields = {f.key: f for f in spec.fields}
-    out = {}
-    for key, value in details.items():
-        f = fields.get(key)
-        if f is not None and f.type == "table" and isinstance(value, list):
-            value = [
-                {
-                    sub.label: shown(sub, row[sub.key])
-                    for sub in f.fields
-                    if isinstance(row, dict) and row.get(sub.key) not in (None, "")
-                }
-                for row in value
-            ]
-        elif f is not None:
-            value = shown(f, value)
-        out[key] = value
-    return out, {k: f.label for k, f in fields.items()}
-
-
-def _ensure_signed(cert: Certificate) -> None:
-    """Certificates issued before signing was switched on are signed on first use."""
-    if cert.signature and cert.key_id:
-        return
-    sign(cert)
-    Certificate.objects.filter(pk=cert.pk, signature="").update(
-        signature=cert.signature, key_id=cert.key_id
-    )
-    log.info("certificate %s signed after issue with key %s", cert.number, cert.key_id)
-
-
-def font_path() -> str:
-    return str(getattr(settings, "TONGBAN_CJK_FONT", "") or pdf_doc.DEFAULT_FONT)
-
-
-def pdf_bytes(cert: Certificate) -> bytes:
-    """The certificate as a one-page A4 PDF with the signed QR code."""
-    from urllib.parse import unquote
-
-    from django.urls import reverse
-
-    _ensure_signed(cert)
-    spec = catalog.spec_of(cert.case.matter)
-    fields = {f.key: f for f in spec.fields}
-    details, labels = _printable(spec, dict(cert.details or {}))
-    valid_from, valid_to = validity_texts(cert)
-    doc = pdf_doc.CertificateDoc(
-        name=cert.name,
-        number=cert.number,
-        holder=cert.holder,
-        grants=cert.grants,
-        issuer=_issuer(cert.case, spec),
-        issued_on=_local_date(cert.issued_at),
-        valid_from=valid_from,
-        valid_to=valid_to,
-        details=details,
-        labels=labels,
-        units={k: f.unit for k, f in fields.items() if f.unit},
-        qr_payload=qr_payload(cert),
-        verify_path=unquote(reverse("verify", args=[cert.number])),  # readable on paper
-        key_id=cert.key_id,
-        issued_at=cert.issued_at,
-    )
-    try:
-        return pdf_doc.render(doc, font_path())
-    except pdf_doc.FontMissing as exc:
-        raise Unavailable(str(exc), code="font_missing") from None
 
 
 # --- public verification --------------------------------------------------------------------
