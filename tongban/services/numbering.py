@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
-from django.db import connection
-
 from tongban.engine.numbering import Pattern, compile_pattern
 from tongban.engine.schema import NumberingSpec
+from tongban.store import fastpath
 from tongban.store.models import Counter
 
 _SQL = (
@@ -24,9 +23,7 @@ _SQL = (
 
 
 def next_value(scope: str) -> int:
-    with connection.cursor() as cur:
-        cur.execute(_SQL, [scope])
-        return int(cur.fetchone()[0])
+    return int(fastpath.execute(_SQL, [scope]).fetchone()[0])
 
 
 @lru_cache(maxsize=256)

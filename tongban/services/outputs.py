@@ -12,6 +12,7 @@ from tongban.engine.schema import LEVELS, CertificateSpec, MatterSpec
 from tongban.engine.workflow import EventDraft
 from tongban.services import certificates, numbering
 from tongban.services.errors import Invalid
+from tongban.store import fastpath
 from tongban.store.models import Case, Certificate
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -99,12 +100,9 @@ def _supersede(case_id: int, key: str, now: datetime, reason: str) -> list[str]:
         f"{q('revoke_reason')} = %s WHERE {q('case_id')} = %s AND {q('key')} = %s "
         f"AND {q('revoked_at')} IS NULL RETURNING {q('number')}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [connection.ops.adapt_datetimefield_value(now), reason, case_id, key],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
+    params = [connection.ops.adapt_datetimefield_value(now), reason, case_id, key]
+    rows = fastpath.execute(sql, params).fetchall()
+    return sorted(row[0] for row in rows)
 
 
 def issue_certificate(

@@ -107,6 +107,48 @@ def _table(model: type[models.Model]) -> str:
     return _wrapper().ops.quote_name(model._meta.db_table)
 
 
+_QMARK: dict[str, str] = {}
+
+
+def execute(sql: str, params: Sequence[Any], conn=None):
+    """Run one statement and return the driver's cursor.
+
+    When nobody watches the statements (no DEBUG query log, no execute wrapper such as
+    `CaptureQueriesContext`), it goes straight to the driver's connection: Django's cursor
+    wrapper and SQLite's per-call placeholder rewrite cost more than the database work for
+    one small row. Errors are Django's either way, and a transaction that must roll back
+    refuses further statements as Django's cursor would."""
+    conn = conn or _wrapper()
+    if conn.queries_logged or conn.execute_wrappers:
+        cur = conn.cursor()
+        cur.execute(sql, params)
+        return cur
+    conn.validate_no_broken_transaction()
+    conn.ensure_connection()
+    with conn.wrap_database_errors:
+        if conn.vendor == "sqlite":
+            q = _QMARK.get(sql)
+            if q is None:
+                q = _QMARK[sql] = sql.replace("%s", "?").replace("%%", "%")
+            return conn.connection.execute(q, params)
+        if PREPARE:
+            cur = _pg_cursor(conn.connection)
+            cur.execute(sql, params, prepare=True)
+            return cur
+        cur = conn.connection.cursor()
+        cur.execute(sql, params)
+        return cur
+
+
+PREPARE = True
+
+
+def _pg_cursor(raw):
+    import psycopg
+
+    return psycopg.Cursor(raw)
+
+
 # --- reading ------------------------------------------------------------------------------
 
 _READ: dict[type[models.Model], tuple] = {}
@@ -136,9 +178,7 @@ def load(model: type[models.Model], pk: int) -> models.Model | None:
     """The row as a model instance (as `Model.objects.get` would build it), or None."""
     sql, names, convert = _reader(model)
     conn = _wrapper()
-    with conn.cursor() as cur:
-        cur.execute(sql, [pk])
-        row = cur.fetchone()
+    row = execute(sql, [pk]).fetchone()
     if row is None:
         return None
     values = list(row)
@@ -170,8 +210,7 @@ def insert(rows: Rows) -> None:
         return
     conn = _wrapper()
     params = [p for row in rows.values for p in _params(conn, rows.model, rows.columns, row)]
-    with conn.cursor() as cur:
-        cur.execute(_insert_sql(rows.model, rows.columns, len(rows.values)), params)
+    execute(_insert_sql(rows.model, rows.columns, len(rows.values)), params)
 
 
 def insert_one(model: type[models.Model], values: Mapping[str, Any]) -> int:
@@ -180,9 +219,7 @@ def insert_one(model: type[models.Model], values: Mapping[str, Any]) -> int:
     names = tuple(values)
     pk = conn.ops.quote_name(model._meta.pk.column)
     sql = f"{_insert_sql(model, names, 1)} RETURNING {pk}"
-    with conn.cursor() as cur:
-        cur.execute(sql, _params(conn, model, names, tuple(values.values())))
-        return int(cur.fetchone()[0])
+    return int(execute(sql, _params(conn, model, names, tuple(values.values()))).fetchone()[0])
 
 
 def _update_sql(model: type[models.Model], names: tuple[str, ...], head: bool) -> str:
@@ -207,19 +244,13 @@ def update_if_version(
     conn = _wrapper()
     names = tuple(values)
     params = _params(conn, model, names, tuple(values.values()))
-    with conn.cursor() as cur:
-        cur.execute(_update_sql(model, names, False), [*params, pk, version])
-        return cur.rowcount == 1
+    return execute(_update_sql(model, names, False), [*params, pk, version]).rowcount == 1
 
 
 def next_pk(model: type[models.Model]) -> int:
     """Draw the next primary key from the table's sequence (PostgreSQL)."""
-    with _wrapper().cursor() as cur:
-        cur.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s))",
-            [model._meta.db_table, model._meta.pk.column],
-        )
-        return int(cur.fetchone()[0])
+    sql = "SELECT nextval(pg_get_serial_sequence(%s, %s))"
+    return int(execute(sql, [model._meta.db_table, model._meta.pk.column]).fetchone()[0])
 
 
 def _cte_inserts(conn, head: str, rows: Sequence[Rows]) -> tuple[list[str], list]:
@@ -257,8 +288,7 @@ def insert_with(
     head = f"h AS ({_insert_sql(model, names, 1)} RETURNING {pk_col})"
     parts, params = _cte_inserts(conn, "h", rows)
     sql = f"WITH {', '.join([head, *parts])} SELECT 1 FROM h"
-    with conn.cursor() as cur:
-        cur.execute(sql, [*_params(conn, model, names, (pk, *values.values())), *params])
+    execute(sql, [*_params(conn, model, names, (pk, *values.values())), *params])
 
 
 def update_with(
@@ -276,6 +306,4 @@ def update_with(
     parts, params = _cte_inserts(conn, "h", rows)
     sql = f"WITH {', '.join([head, *parts])} SELECT count(*) FROM h"
     set_params = _params(conn, model, names, tuple(values.values()))
-    with conn.cursor() as cur:
-        cur.execute(sql, [*set_params, pk, version, *params])
-        return cur.fetchone()[0] == 1
+    return execute(sql, [*set_params, pk, version, *params]).fetchone()[0] == 1
