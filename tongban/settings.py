@@ -6,6 +6,7 @@ TONGBAN_DEBUG         1 for development
 TONGBAN_DEMO          1 to show demo accounts on the login page
 TONGBAN_CATALOG       folder of matter YAML files (default: catalog/ at the repo root)
 TONGBAN_VAR           folder for the database, uploads and logs (default: var/ at the repo root)
+TONGBAN_PUBLIC_URL    the site's public address, printed in certificate QR codes (see below)
 
 Nothing here connects to anything: reading settings never opens a database.
 """
@@ -200,4 +201,38 @@ TONGBAN_CERT_DEV_KEY = (
 )
 TONGBAN_CJK_FONT = os.environ.get(
     "TONGBAN_CJK_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+)
+
+
+# TONGBAN_PUBLIC_URL  the address the public reaches this site at, e.g. https://tongban.example.gov.cn
+#                     (a path prefix is allowed). A certificate's QR code is
+#                     <TONGBAN_PUBLIC_URL>/verify/<number>?sig=<signed payload>, so a phone camera
+#                     opens the verification page; it is printed on paper, so set it before
+#                     issuing certificates in production: a QR printed with the wrong address
+#                     still verifies with `tongban cert verify` or the /verify/ page, but a
+#                     camera will not open it.
+def _public_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"TONGBAN_PUBLIC_URL={value!r} is not an http(s) address "
+            "(e.g. https://tongban.example.gov.cn)"
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ImproperlyConfigured(
+            f"TONGBAN_PUBLIC_URL={value!r}: no query, fragment or user name, just scheme, "
+            "host, optional port and path"
+        )
+    return url
+
+
+TONGBAN_PUBLIC_URL = _public_url(
+    os.environ.get("TONGBAN_PUBLIC_URL", "") or "http://127.0.0.1:8000"
 )

@@ -1,7 +1,8 @@
 """An enterprise applies for a key-supplies vehicle pass (two drivers), the town's
 economic office reviews it, the district agriculture bureau approves it; the enterprise
-downloads the PDF, whose QR code — read back from the rendered page with zbarimg — opens
-the public verification page, which says 有效."""
+downloads the PDF, whose QR code — read back from the rendered page with zbarimg, as a
+phone camera would — is the address of the public verification page, which says 有效.
+The bureau then revokes the pass on its case page, and the same address says 已撤销."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 import shutil
 import subprocess
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from django.utils import timezone
@@ -61,11 +62,14 @@ def fill_pass(page, tmp_path) -> tuple[str, str]:
 
 
 def test_enterprise_applies_staff_approve_the_pass_verifies_from_its_qr(
-    open_page, screens, tmp_path
+    open_page, screens, tmp_path, live_server, settings
 ):
     for tool in ("pdftoppm", "zbarimg"):
         if not shutil.which(tool):
             pytest.fail(f"{tool} missing: apt-get install poppler-utils zbar-tools")
+    # The QR code holds the site's public address; here that is the live test server (it
+    # runs in this process, so the setting reaches the view that renders the PDF).
+    settings.TONGBAN_PUBLIC_URL = live_server.url
     ensure_world()
     ent = open_page(390)
     login(ent, "ent_demo")
@@ -106,10 +110,16 @@ def test_enterprise_applies_staff_approve_the_pass_verifies_from_its_qr(
     qr = subprocess.run(
         ["zbarimg", "--raw", "-q", png], capture_output=True, text=True, check=True
     ).stdout.strip()
-    assert qr.startswith(f"TB1|{cert.number}|vehicle_pass|苏州阳澄湖农产品有限公司|{start}|{end}|")
+    # The code is the verify address carrying the signed line, percent-encoded.
+    address = f"{live_server.url}/verify/{cert.number}?sig="
+    assert qr.startswith(address), qr
+    signed_line = unquote(qr.removeprefix(address))
+    assert signed_line.startswith(
+        f"TB1|{cert.number}|vehicle_pass|苏州阳澄湖农产品有限公司|{start}|{end}|"
+    )
 
-    phone = open_page(390)  # anyone, not logged in, scanning the code
-    phone.goto(f"/verify/{cert.number}?sig={quote(qr, safe='')}")
+    phone = open_page(390)  # anyone, not logged in, scanning the code: opens what it says
+    phone.goto(qr)
     screens.shot(phone, "verified")
     assert phone.get_by_role("status").inner_text() == "有效"
     page = phone.locator("main").inner_text()
@@ -117,6 +127,26 @@ def test_enterprise_applies_staff_approve_the_pass_verifies_from_its_qr(
     assert f"{start} 至 {end}" in page and "相城区农业农村局" in page
     assert "苏州阳澄湖农产品有限公司" not in page  # the holder is masked
 
-    forged = qr.replace(f"|{end}|", "|2099-12-31|")
-    phone.goto(f"/verify/{cert.number}?sig={quote(forged, safe='')}")
+    forged = qr.replace(f"%7C{end}%7C", f"%7C{quote('2099-12-31')}%7C")
+    assert forged != qr
+    phone.goto(forged)
     assert phone.get_by_role("status").inner_text() == "签名无效"
+
+    # The issuing bureau revokes the pass from its case page (reason, confirmation).
+    bureau = open_page(1280)
+    login(bureau, "agri_approver_xiangcheng")
+    bureau.goto(f"/work/cases/{case_id}/")
+    bureau.get_by_text("撤销证照", exact=True).first.click()  # opens the form
+    bureau.get_by_label("撤销理由").fill("车辆未按核定路线通行")
+    bureau.get_by_label(re.compile("确认撤销")).check()
+    screens.shot(bureau, "revoke-form")
+    bureau.get_by_role("button", name="撤销证照").click()
+    bureau.wait_for_url(re.compile(rf"/work/cases/{case_id}/$"))
+    screens.shot(bureau, "revoked")
+    assert f"已撤销证照 {cert.number}" in bureau.locator("main").inner_text()
+    assert bureau.get_by_role("button", name="撤销证照").count() == 0
+
+    phone.goto(qr)  # the same code, scanned again
+    screens.shot(phone, "verified-revoked")
+    assert phone.get_by_role("status").inner_text() == "已撤销"
+    assert "撤销理由：车辆未按核定路线通行" in phone.locator("main").inner_text()

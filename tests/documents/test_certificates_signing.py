@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 from datetime import date, datetime
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from tests.documents.certificate_helpers import (
@@ -64,15 +66,21 @@ def test_pdf_embeds_cjk_font_and_its_qr_carries_a_valid_signature(users, tmp_pat
     fonts = subprocess.run(["pdffonts", pdf], capture_output=True, text=True, check=True).stdout
     cjk = [line for line in fonts.splitlines() if "NotoSansCJKSC" in line]
     assert cjk and all(" yes yes " in line for line in cjk), fonts  # embedded, subset
-    subprocess.run(["pdftoppm", "-png", "-r", "80", pdf, tmp_path / "page"], check=True)
+    # 150 dpi: the page as printed and photographed (the code is the verify address with
+    # the signed payload, a version 14 QR code of 0.6 mm modules).
+    subprocess.run(["pdftoppm", "-png", "-r", "150", pdf, tmp_path / "page"], check=True)
     (png,) = tmp_path.glob("page*.png")
     qr = subprocess.run(
         ["zbarimg", "--raw", "-q", png], capture_output=True, text=True, check=True
     ).stdout.strip()
-    assert qr == certificates.qr_payload(cert)
-    result = certificates.verify_offline(qr)
+    assert qr == certificates.qr_text(cert)
+    base = settings.TONGBAN_PUBLIC_URL
+    assert qr.startswith(f"{base}/verify/{quote(cert.number, safe='')}?sig=TB1%7C")
+    scan = certificates.read_scan(qr)
+    assert (scan.number, scan.payload) == (cert.number, certificates.qr_payload(cert))
+    result = certificates.verify_offline(scan.payload)
     assert result.ok and result.number == cert.number and result.signed.holder == "张三"
-    assert certificates.public_status(cert.number, qr)["signature"] == "ok"
+    assert certificates.public_status(cert.number, scan.payload)["signature"] == "ok"
 
 
 def test_pdf_without_font_says_how_to_install_it(users, tmp_path):
@@ -133,3 +141,10 @@ def test_key_rotation_old_certificates_still_verify(users):
     ):
         for cert in (old, new):
             assert certificates.verify_offline(certificates.qr_payload(cert)).ok
+
+
+def test_configuration_check_warns_when_qr_codes_would_print_a_local_address():
+    with override_settings(DEBUG=False, TONGBAN_PUBLIC_URL="http://127.0.0.1:8000"):
+        assert "tongban.W103" in {p.id for p in certificates.check_configuration()}
+    with override_settings(DEBUG=False, TONGBAN_PUBLIC_URL="https://tongban.example.gov.cn"):
+        assert "tongban.W103" not in {p.id for p in certificates.check_configuration()}

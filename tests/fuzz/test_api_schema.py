@@ -51,6 +51,7 @@ OPERATIONS = [
     ("GET", "/api/worklist"),
     ("POST", "/api/uploads"),
     ("POST", "/api/requests"),
+    ("POST", "/api/certificates/{number}/revoke"),
 ]
 CALLERS = ["zhangsan", "clerk_yangchenghu"]
 # Per operation and caller: 40 (~720 requests) in the suite; `make fuzz` asks for more.
@@ -86,7 +87,7 @@ def fuzz(django_db_setup, django_db_blocker, tmp_path_factory):
     from tests.conftest import ensure_world
     from tongban.services import catalog, demo
     from tongban.services.auth import create_token
-    from tongban.store.models import Case
+    from tongban.store.models import Case, Certificate
 
     media = tmp_path_factory.mktemp("fuzz-media")
     with (
@@ -104,6 +105,9 @@ def fuzz(django_db_setup, django_db_blocker, tmp_path_factory):
             "case_id": list(Case.objects.order_by("pk").values_list("pk", flat=True)[:50]),
             "code": sorted(s.code for s in specs),
             "action": sorted({a for s in specs for a in s.workflow.actions}),
+            "number": list(
+                Certificate.objects.order_by("pk").values_list("number", flat=True)[:20]
+            ),
         }
         config = schemathesis.Config.from_dict({"seed": 20261201})
         schema = schemathesis.openapi.from_wsgi(

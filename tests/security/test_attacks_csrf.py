@@ -71,6 +71,11 @@ CSRF_FORMS = {
         lambda w: f"/work/cases/{w.pk('open')}/reveal/",
         lambda w: {"field": "contact_phone"},
     ),
+    "work/cases/<int:case_id>/certificates/<str:number>/revoke/": (
+        "approver_xiangcheng",  # issues road_occupation permits, so may revoke them
+        lambda w: f"/work/cases/{w.pk('approved')}/certificates/{w.cert_number}/revoke/",
+        lambda w: {"reason": "核查发现材料不实", "confirm": "1"},
+    ),
     "work/bulk/": (
         "clerk_yangchenghu",
         lambda w: "/work/bulk/",
@@ -192,6 +197,7 @@ def test_csrf_missing_or_forged_is_refused_and_changes_nothing(s, pattern, varia
     [
         "work/cases/<int:case_id>/act/<slug:action>/",
         "work/cases/<int:case_id>/reveal/",
+        "work/cases/<int:case_id>/certificates/<str:number>/revoke/",
         "my/cases/<int:case_id>/act/<slug:action>/",
         "supervise/cases/<int:case_id>/escalate/",
         "registry/<slug:kind>/<int:pk>/reveal/",

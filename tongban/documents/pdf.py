@@ -49,8 +49,8 @@ class CertificateDoc:
     details: Mapping[str, Any] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)  # field key -> label
     units: Mapping[str, str] = field(default_factory=dict)  # field key -> unit
-    qr_payload: str = ""
-    verify_path: str = ""  # e.g. /verify/<number>
+    qr_payload: str = ""  # the QR code's text: the verify address with the signed payload
+    verify_path: str = ""  # printed under the QR, e.g. https://…/verify/<number>
     key_id: str = ""
     issued_at: datetime | None = None  # the PDF's creation date, so output is reproducible
 
@@ -106,11 +106,27 @@ def validity_text(valid_from: str, valid_to: str) -> str:
     return "长期有效"
 
 
+QR_BORDER = 2  # modules of white around the code (the page around it is white too)
+# Printed size of one module: a phone reads 0.5 mm modules from a hand's length, and the
+# verify address with a long Chinese holder name needs a version 14–17 code (77–89 modules
+# with the border). So the code grows with its content, between 42 and 52 mm.
+QR_MODULE_MM = 0.6
+QR_MIN_MM, QR_MAX_MM = 42.0, 52.0
+
+
 def qr_png(payload: str, scale: int = 8) -> bytes:
     """The payload as a QR code (error correction M, UTF-8 byte mode), PNG bytes."""
     out = io.BytesIO()
-    segno.make(payload, error="m", micro=False).save(out, kind="png", scale=scale, border=2)
+    segno.make(payload, error="m", micro=False).save(out, kind="png", scale=scale, border=QR_BORDER)
     return out.getvalue()
+
+
+def qr_size_mm(payload: str) -> float:
+    """The printed width of the payload's QR code, border included."""
+    if not payload:
+        return QR_MIN_MM
+    modules = segno.make(payload, error="m", micro=False).symbol_size(border=QR_BORDER)[0]
+    return min(max(modules * QR_MODULE_MM, QR_MIN_MM), QR_MAX_MM)
 
 
 def _font(pdf: FPDF, font_path: str) -> None:
@@ -176,7 +192,7 @@ def render(doc: CertificateDoc, font_path: str = DEFAULT_FONT) -> bytes:
     # Issuer block bottom right, QR bottom left; the rows fill the space above, in a
     # smaller size when there are many of them. Rows that still do not fit continue on a
     # second page (the QR and issuer then sit on the last one).
-    qr_size = 42
+    qr_size = qr_size_mm(doc.qr_payload)
     qr_top = pdf.h - 25 - qr_size - 14
     pdf.set_auto_page_break(True, margin=pdf.h - qr_top + 6)
     label_w = 32

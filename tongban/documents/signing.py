@@ -27,9 +27,12 @@ The QR payload (one line, self-contained, so it verifies offline with a public k
 
     (or `TB2|…` with the same fields). `signature` is base64url without padding (86
     characters); `%` and `|` inside a field are written `%25` and `%7C`. The payload carries
-    the signed fields themselves rather than a URL: `tongban cert verify` needs them to check
-    the signature without the database, and the public page `/verify/<number>?sig=…`
-    accepts either this payload or the bare signature.
+    the signed fields themselves: `tongban cert verify` needs them to check the signature
+    without the database. The QR code printed on a certificate is the verify address with
+    this payload URL-encoded as `sig` (`<TONGBAN_PUBLIC_URL>/verify/<number>?sig=TB1%7C…`,
+    see `tongban.services.certificates_signing.qr_text`), so a phone camera opens the
+    public page; that page accepts either this payload or the bare signature, and QR codes
+    printed before held the bare payload.
 
 Keys
     `TONGBAN_CERT_KEYS` = `key_id:base64-private-key,...` (the 32-byte Ed25519 seed). The

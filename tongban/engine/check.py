@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from tongban.engine.check_workflow import WorkflowChecks
+from tongban.engine.conditions import fields_of
 from tongban.engine.errors import Problem
 from tongban.engine.numbering import compile_pattern
 from tongban.engine.schema import APPLICANT, SYSTEM, Condition, FieldSpec, MatterSpec
@@ -184,6 +185,20 @@ class _Checker(WorkflowChecks):
             for j, who in enumerate(r.notify):
                 if who not in ("applicant", "handler"):
                     self.role_ref(who, (*path, "notify", j))
+            for j, to in enumerate(r.sms):
+                self.text_to(to, (*path, "sms", j))
+
+    def text_to(self, to, path: tuple) -> None:
+        table = self._table(to.table, (*path, "table"))
+        if table is None:
+            return
+        self._column(table, to.phone, (*path, "phone"), {"phone"})
+        if to.name is not None:
+            self._column(table, to.name, (*path, "name"))
+        if to.when is not None:
+            columns = {f.key for f in table.fields}
+            for key in sorted(fields_of(to.when) - columns):
+                self.add((*path, "when"), f"表格 '{table.key}' 没有列 '{key}'（条件按每一行判断）")
 
     def materials(self) -> None:
         seen: set[str] = set()

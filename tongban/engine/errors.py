@@ -47,6 +47,7 @@ class Refusal(Exception):
     code: str
     message: str
     fields: dict[str, str] = field(default_factory=dict)
+    roles: tuple[str, ...] = ()  # wrong_role: the role codes that may act (named in `message`)
 
     def __str__(self) -> str:
         if not self.fields:

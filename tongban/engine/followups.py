@@ -3,6 +3,7 @@ reminders for dated rows (e.g. instalments): pure rules, the service layer store
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
@@ -11,13 +12,23 @@ from zoneinfo import ZoneInfo
 
 from tongban.engine import errors as E
 from tongban.engine.calendar import WorkCalendar
+from tongban.engine.conditions import evaluate
 from tongban.engine.errors import Refusal
 from tongban.engine.fields import validate_fields
 from tongban.engine.schema import FollowupSpec, MatterSpec, ReminderSpec
-from tongban.engine.workflow import Actor, CaseState, Effect, EventDraft, Outcome, duration
+from tongban.engine.workflow import (
+    Actor,
+    CaseState,
+    Effect,
+    EventDraft,
+    Outcome,
+    duration,
+    state_role,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 MAX_PERIODS = 10_000
+MOBILE = re.compile(r"1\d{10}")  # as the phone field stores a mobile number
 
 
 def followup(spec: MatterSpec, key: str) -> FollowupSpec:
@@ -110,11 +121,53 @@ def remind(spec: MatterSpec, case: CaseState, r: ReminderSpec, row: int) -> Outc
                 Effect("notify", "reminder", {"to": "applicant", **payload, "name": r.name})
             )
         elif who == "handler":
+            if (
+                case.handler_id is None
+                and state_role(spec.state(case.state), case.data) in r.notify
+            ):
+                continue  # no handler yet: the step's role, told anyway, stands in for one
             effects.append(
                 Effect("notify", "reminder", {"to": "handler", **payload, "name": r.name})
             )
         else:
+            if (
+                case.handler_id is not None
+                and "handler" in r.notify
+                and who == state_role(spec.state(case.state), case.data)
+            ):
+                continue  # the step's named handler is told; the rest of the role is not
             effects.append(
                 Effect("notify", "reminder", {"to": "role", "role": who, **payload, "name": r.name})
             )
+    for text in texts(spec, case.data, r, item):
+        effects.append(
+            Effect("notify", "reminder", {"to": "sms", **payload, "name": r.name, **text})
+        )
     return Outcome(replace(case), (event,), tuple(effects))
+
+
+def texts(
+    spec: MatterSpec, data: Mapping[str, Any], r: ReminderSpec, item: Mapping[str, Any]
+) -> list[dict[str, str]]:
+    """One text message per mobile number that `r.sms` picks out of the case's tables
+    (a number listed twice is texted once): {phone, person, text}."""
+    columns = {f.key: f.label for f in spec.field(r.table).fields}
+    when = f"{columns.get(r.date_field, r.date_field)} {item.get(r.date_field)}"
+    done = columns.get(r.done_field, r.done_field)
+    out: dict[str, dict[str, str]] = {}
+    for to in r.sms:
+        for person in data.get(to.table) or []:
+            if not isinstance(person, Mapping):
+                continue
+            if to.when is not None and not evaluate(to.when, person):
+                continue
+            phone = str(person.get(to.phone) or "")
+            if not MOBILE.fullmatch(phone) or phone in out:
+                continue  # a landline cannot take a text message
+            name = str(person.get(to.name) or "") if to.name else ""
+            text = (
+                f"{name}您好：「{spec.name}」{r.name}：{when} 的一期尚未登记为{done}。"
+                "请尽快办理；如已办理，请联系经办人登记。"
+            )
+            out[phone] = {"phone": phone, "person": name, "text": text}
+    return list(out.values())

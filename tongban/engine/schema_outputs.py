@@ -57,9 +57,20 @@ class SpawnSpec(Spec):
     when: Condition | None = None
 
 
+class TextToSpec(Spec):
+    """People a reminder reaches by text message (短信) at a phone the case holds, e.g. the
+    respondents among a mediation's parties, who have no account: every row of `table`
+    whose columns meet `when` and whose `phone` column is a mobile number."""
+
+    table: str
+    phone: str  # a phone column of the table
+    name: str | None = None  # the column with the person's name, for the greeting
+    when: Condition | None = None  # which rows, judged on the row's own columns
+
+
 class ReminderSpec(Spec):
     """Reminders for dated rows of a table, e.g. instalments of a payment plan: a row whose
-    date has passed and that is not marked done reminds `notify` once."""
+    date has passed and that is not marked done reminds `notify` once, and texts `sms`."""
 
     key: Annotated[str, Field(pattern=KEY_RE)]
     name: str
@@ -68,6 +79,7 @@ class ReminderSpec(Spec):
     done_field: str
     while_in: tuple[str, ...] = Field(min_length=1)
     notify: tuple[str, ...] = ("applicant", "handler")  # applicant, handler, or a role code
+    sms: tuple[TextToSpec, ...] = ()
 
 
 class ComputedSpec(Spec):

@@ -138,7 +138,11 @@ def _authorise(
     staff_roles = tuple(r for r in roles if r != APPLICANT)
     if not staff_roles or not any(m.role in staff_roles for m in actor.memberships):
         need = "、".join(roles)
-        raise Refusal(E.WRONG_ROLE, f"您没有执行「{action.label}」的角色（需要：{need}）")
+        raise Refusal(
+            E.WRONG_ROLE,
+            f"您没有执行「{action.label}」的角色（需要：{need}）",
+            roles=tuple(roles),
+        )
     held = actor.holds(staff_roles, case.org_path, st.level)
     if not held:
         raise Refusal(E.OUTSIDE_JURISDICTION, "该案件不在您的管辖范围内")

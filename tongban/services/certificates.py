@@ -3,9 +3,14 @@ signatures and revocation.
 
 Every certificate is signed when it is issued (`sign`, called by
 `outputs.issue_certificate` inside the issuing transaction): Ed25519 over the canonical
-payload described in `tongban.documents.signing`. The PDF carries the signed payload as a
-QR code; `/verify/<number>` shows the public status; `tongban cert verify` checks a QR
-payload offline with public keys only.
+payload described in `tongban.documents.signing`. The PDF's QR code is the verification
+address `<TONGBAN_PUBLIC_URL>/verify/<number>?sig=<signed payload>` (`qr_text`), so a
+phone camera opens the public status page; `tongban cert verify` checks the same text (or
+a bare payload, as QR codes printed before held) offline with public keys only.
+
+Revoking is for the body that issued the certificate: whoever holds a role that may take
+the workflow action issuing it (read from the matter), or the head of the issuing body,
+over the case's org.
 """
 
 from __future__ import annotations
@@ -13,12 +18,15 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from tongban.documents import pdf as pdf_doc
 from tongban.documents import signing
+from tongban.engine.issuing import issuing_roles
 from tongban.engine.validators import mask_name
 from tongban.engine.workflow import EventDraft
 from tongban.services import catalog
@@ -32,15 +40,21 @@ from tongban.services.certificates_pdf import (
     validity_texts,
 )
 from tongban.services.certificates_signing import (
+    MAX_SCAN,
     MAX_SIG,
     TZ,
+    VERIFY_PATH,
+    Scan,
     _check_sig,
     _keyring,
     _local_day,
     qr_payload,
+    qr_text,
+    read_scan,
     sign,
     signed_fields,
     verify_offline,
+    verify_url,
 )
 from tongban.services.context import actor_for
 from tongban.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -48,11 +62,14 @@ from tongban.services.records import event_rows
 from tongban.store.models import Case, Certificate, Event
 
 __all__ = [
+    "MAX_SCAN",
     "MAX_SIG",
     "REVOKE_ACTION",
-    "REVOKE_ROLES",
+    "REVOKE_ALSO",
     "STATUSES",
     "TZ",
+    "VERIFY_PATH",
+    "Scan",
     "_bounds",
     "_check_sig",
     "_ensure_signed",
@@ -67,19 +84,27 @@ __all__ = [
     "font_path",
     "for_user",
     "get",
+    "may_revoke",
     "pdf_bytes",
     "public_status",
     "qr_payload",
+    "qr_text",
+    "read_scan",
     "revoke",
+    "revokers",
     "sign",
     "signed_fields",
+    "status_of",
     "validity_texts",
     "verify_offline",
+    "verify_url",
 ]
 
 log = logging.getLogger("tongban.certificates")
 
-REVOKE_ROLES = ("approver", "head")  # at the issuing body's level, over the case's org
+# Besides the roles that issue a certificate (read from its matter): the head of the
+# issuing body, at the matter's body level, over the case's org.
+REVOKE_ALSO = ("head",)
 REVOKE_ACTION = "revoke_certificate"
 
 # Public status: code -> (label on the badge, badge class).
@@ -214,9 +239,39 @@ def public_status(
 # --- revocation -----------------------------------------------------------------------------
 
 
+def revokers(cert: Certificate, case: Case, spec) -> tuple[tuple[str, str | None], ...]:
+    """(role, level) pairs that may revoke `cert`: the roles that may take the action issuing
+    it, as its matter says, and the head of the issuing body."""
+    also = tuple((role, spec.body.level) for role in REVOKE_ALSO)
+    return issuing_roles(spec, cert.key, case.data) + also
+
+
+def _may_revoke(cert: Certificate, case: Case, spec, user, actor=None) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    actor = actor or actor_for(user)
+    return any(
+        actor.holds((role,), case.org_path, level) for role, level in revokers(cert, case, spec)
+    )
+
+
+def may_revoke(cert: Certificate, user) -> bool:
+    """May the user revoke this certificate (whether or not it is revoked already)? For
+    showing the form; `revoke` decides again inside its transaction."""
+    case = cert.case
+    return _may_revoke(cert, case, catalog.spec_of(case.matter), user)
+
+
+def status_of(cert: Certificate, now: datetime | None = None) -> dict:
+    """The registered status (valid, not yet valid, expired, revoked) with its label."""
+    return _status(_record_status(cert, now or timezone.now()))
+
+
 def revoke(number: str, reason: str, user, *, now: datetime | None = None) -> Certificate:
-    """Revoke a certificate (approver or head of the issuing body over the case's org, or a
-    superuser). Recorded on the case's hash chain; revoking twice is a Conflict."""
+    """Revoke a certificate: the issuing role(s) of its matter or the head of the issuing
+    body, over the case's org, or a superuser. Someone who may not see the case gets
+    NotFound; someone who sees it but may not revoke, Forbidden. Recorded on the case's
+    hash chain; revoking twice is a Conflict."""
     from tongban.services.cases import visible
 
     reason = " ".join((reason or "").split())
@@ -226,7 +281,7 @@ def revoke(number: str, reason: str, user, *, now: datetime | None = None) -> Ce
         raise Invalid("撤销理由过长", {"reason": "至多 200 个字"})
     now = now or timezone.now()
     with transaction.atomic():
-        cert = Certificate.objects.select_for_update().filter(number=number).first()
+        cert = Certificate.objects.select_for_update().filter(number=(number or "")[:64]).first()
         if cert is None:
             raise NotFound("证照不存在")
         case = Case.objects.select_for_update().select_related("matter").get(pk=cert.case_id)
@@ -234,10 +289,8 @@ def revoke(number: str, reason: str, user, *, now: datetime | None = None) -> Ce
         if not (getattr(user, "is_superuser", False) or visible(case, actor)):
             raise NotFound("证照不存在")
         spec = catalog.spec_of(case.matter)
-        if not getattr(user, "is_superuser", False) and not actor.holds(
-            REVOKE_ROLES, case.org_path, spec.body.level
-        ):
-            raise Forbidden("只有发证机关的审批负责人或负责人可以撤销证照")
+        if not _may_revoke(cert, case, spec, user, actor):
+            raise Forbidden("只有签发该证照的机关（有权核发的岗位）或其负责人可以撤销证照")
         if cert.revoked_at is not None:
             raise Conflict(
                 f"证照 {cert.number} 已于 {_local_date(cert.revoked_at)} 撤销"
@@ -307,4 +360,17 @@ def check_configuration(app_configs=None, **kwargs) -> list:
                 id="tongban.W102",
             )
         )
+    if not settings.DEBUG and urlsplit(settings.TONGBAN_PUBLIC_URL).hostname in _LOCAL_HOSTS:
+        problems.append(
+            checks.Warning(
+                f"TONGBAN_PUBLIC_URL 仍是本机地址 {settings.TONGBAN_PUBLIC_URL}："
+                "证照二维码印的是这个地址，群众用手机扫码打不开核验页",
+                hint="签发证照前把 TONGBAN_PUBLIC_URL 设为公众访问本站的地址，例如 "
+                "https://tongban.example.gov.cn（已印出的二维码无法更改）",
+                id="tongban.W103",
+            )
+        )
     return problems
+
+
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}

@@ -12,7 +12,7 @@ from django.conf import settings
 from tongban.documents import pdf as pdf_doc
 from tongban.engine.schema import MatterSpec
 from tongban.services import catalog
-from tongban.services.certificates_signing import TZ, qr_payload, sign
+from tongban.services.certificates_signing import TZ, qr_text, sign, verify_url
 from tongban.services.errors import Unavailable
 from tongban.store.models import Case, Certificate, Org
 
@@ -90,10 +90,9 @@ def font_path() -> str:
 
 
 def pdf_bytes(cert: Certificate) -> bytes:
-    """The certificate as a one-page A4 PDF with the signed QR code."""
+    """The certificate as a one-page A4 PDF; its QR code is the verification address
+    carrying the signed payload."""
     from urllib.parse import unquote
-
-    from django.urls import reverse
 
     _ensure_signed(cert)
     spec = catalog.spec_of(cert.case.matter)
@@ -112,8 +111,8 @@ def pdf_bytes(cert: Certificate) -> bytes:
         details=details,
         labels=labels,
         units={k: f.unit for k, f in fields.items() if f.unit},
-        qr_payload=qr_payload(cert),
-        verify_path=unquote(reverse("verify", args=[cert.number])),  # readable on paper
+        qr_payload=qr_text(cert),
+        verify_path=unquote(verify_url(cert.number)),  # readable (and typeable) on paper
         key_id=cert.key_id,
         issued_at=cert.issued_at,
     )

@@ -4,7 +4,9 @@ Split from tongban.services.certificates (which re-exports every name); see its 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from tongban.documents import signing
@@ -13,6 +15,8 @@ from tongban.store.models import Certificate
 
 TZ = ZoneInfo("Asia/Shanghai")
 MAX_SIG = 2000  # longer `?sig=` values are not even parsed
+MAX_SCAN = 4000  # longer pasted scanner text is refused unread
+VERIFY_PATH = "/verify/"  # printed in every QR code: never move it
 
 
 # --- signatures -----------------------------------------------------------------------------
@@ -54,8 +58,75 @@ def sign(cert: Certificate) -> None:
 
 
 def qr_payload(cert: Certificate) -> str:
-    """The signed, self-contained payload printed as the certificate's QR code."""
+    """The signed, self-contained payload (`TB1|…`): the `sig` of the QR code's address."""
     return signing.encode_payload(signed_fields(cert), cert.key_id, cert.signature)
+
+
+def verify_url(number: str, payload: str = "") -> str:
+    """The public verification address, `<TONGBAN_PUBLIC_URL>/verify/<number>`, with
+    `?sig=<payload>` (percent-encoded) when a payload is given."""
+    from django.conf import settings
+
+    url = f"{settings.TONGBAN_PUBLIC_URL}{VERIFY_PATH}{quote(number, safe='')}"
+    return f"{url}?sig={quote(payload, safe='')}" if payload else url
+
+
+def qr_text(cert: Certificate) -> str:
+    """What the certificate's QR code says: its verification address carrying the signed
+    payload, so a phone camera opens the verify page, and `tongban cert verify` can still
+    check the signature offline from the same text."""
+    return verify_url(cert.number, qr_payload(cert))
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a scanner app gave: the certificate number, and the signed payload if any."""
+
+    number: str
+    payload: str = ""
+
+
+def read_scan(text: str) -> Scan:
+    """Make sense of what someone pasted or scanned: a verification address (ours or any
+    host: the signature, checked later, is what counts), a bare `TB1|…`/`TB2|…` payload (the
+    QR of certificates printed before the QR held an address), or a certificate number.
+
+    Raises Invalid with a message for people when it is none of these."""
+    text = (text or "").strip()
+    if text.startswith("QR-Code:"):  # zbarimg's output without --raw
+        text = text[len("QR-Code:") :].strip()
+    if not text:
+        raise Invalid("请粘贴扫码得到的内容或输入证照编号", {"q": "必填"})
+    if len(text) > MAX_SCAN:
+        raise Invalid("内容太长，不是通办证照的二维码", {"q": "内容太长"})
+    if text.lower().startswith(("http://", "https://", VERIFY_PATH)):
+        return _scan_url(text)
+    if text.startswith(tuple(p + "|" for p in signing.PREFIXES)):
+        decoded = signing.decode_payload(text)
+        if decoded is None:
+            raise Invalid(
+                "二维码内容不完整或已损坏，请重新扫码", {"q": signing.MESSAGES[signing.MALFORMED]}
+            )
+        return Scan(decoded[0].number, text)
+    if len(text) > 64 or any(c.isspace() or c in "/?#|%\\" or ord(c) < 32 for c in text):
+        raise Invalid(
+            "无法识别：请粘贴证照二维码的完整内容（以 http 或 TB 开头），或只输入证照编号",
+            {"q": "不是证照编号或二维码内容"},
+        )
+    return Scan(text)
+
+
+def _scan_url(text: str) -> Scan:
+    parts = urlsplit(text)
+    _, sep, tail = parts.path.rpartition(VERIFY_PATH)
+    number = unquote(tail).strip().rstrip("/") if sep else ""
+    if not number or "/" in number or len(number) > 64:
+        raise Invalid(
+            "这个网址不是证照核验地址（应为 …/verify/证照编号?sig=…）",
+            {"q": "不是证照核验地址"},
+        )
+    sig = dict(parse_qsl(parts.query, keep_blank_values=True)).get("sig", "").strip()
+    return Scan(number, sig)
 
 
 def verify_offline(payload: str, extra_public_keys: str = "") -> signing.Verification:

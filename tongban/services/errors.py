@@ -61,4 +61,16 @@ _REFUSAL_CLASS = {
 
 def from_refusal(refusal: Refusal) -> ServiceError:
     cls = _REFUSAL_CLASS.get(refusal.code, Invalid)
-    return cls(refusal.message, dict(refusal.fields), code=refusal.code)
+    return cls(_for_people(refusal), dict(refusal.fields), code=refusal.code)
+
+
+def _for_people(refusal: Refusal) -> str:
+    """The engine names roles by code; the person at the screen reads their labels."""
+    if not refusal.roles:
+        return refusal.message
+    from tongban.services.catalog import role_labels
+
+    labels = role_labels()
+    codes = "、".join(refusal.roles)
+    named = "、".join(labels.get(r, r) for r in refusal.roles)
+    return refusal.message.replace(f"（需要：{codes}）", f"（需要：{named}）")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from tongban.engine.chain import canonical, link
 from tongban.engine.schema import MatterSpec
+from tongban.engine.validators import mask_phone
 from tongban.engine.workflow import CaseState, Effect, EventDraft, state_role
 from tongban.store.fastpath import Rows
 from tongban.store.models import Case, Event, Outbox
@@ -136,6 +137,10 @@ def _recipient(case: Case, payload: dict) -> str:
         return f"user:{payload['user_id']}"
     if to == "handler" and case.handler_id:
         return f"user:{case.handler_id}"
+    if to == "sms":
+        # A text message to someone without an account (a mediation's respondent): the
+        # number to send to is payload["phone"]; the address shown in lists is masked.
+        return f"sms:{mask_phone(payload['phone'])}"
     # A role message goes to that role at the org the sender names (e.g. the street where
     # the pending step sits), by default the case's own org.
     role = payload.get("role") or case.pending_role

@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from tongban.engine import workflow
+from tongban.engine.validators import mask_phone
 from tongban.services import catalog
 from tongban.services.cases import apply
 from tongban.services.records import state_of
@@ -89,7 +90,7 @@ def deliver(batch: int = 200, now: datetime | None = None) -> int:
                     "delivery_id": str(r.delivery_id),
                     "topic": r.topic,
                     "to": r.recipient,
-                    "payload": r.payload,
+                    "payload": _loggable(r.payload),
                     "at": now.isoformat(),
                 },
                 ensure_ascii=False,
@@ -99,6 +100,14 @@ def deliver(batch: int = 200, now: datetime | None = None) -> int:
         # The database row is the delivery; the log line follows the commit.
         transaction.on_commit(lambda: _append(lines))
     return len(rows)
+
+
+def _loggable(payload: dict) -> dict:
+    """The payload as the log file keeps it: a phone number masked as in every list (the
+    Delivery row keeps it whole, for whoever sends the text message)."""
+    if isinstance(payload.get("phone"), str) and payload["phone"]:
+        return {**payload, "phone": mask_phone(payload["phone"])}
+    return payload
 
 
 def _append(lines: list[str]) -> None:

@@ -1,5 +1,6 @@
 """Template context: what the navigation needs to know about the user."""
 
+from tongban.services.reports import home_work, resumption
 from tongban.services.stats import SUPERVISING_ROLES
 from tongban.store.models import Membership
 
@@ -15,6 +16,9 @@ def nav(request):
         "nav": {
             "worker": bool(roles),
             "supervisor": bool(roles & set(SUPERVISING_ROLES)),
+            # the roles each report page lets in (its service's scope_for / may_view)
+            "resumption": bool(roles & set(resumption.VIEWING_ROLES)),
+            "home_work": bool(roles & set(home_work.VIEWING_ROLES)),
             "name": name,
         }
     }

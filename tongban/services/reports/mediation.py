@@ -47,6 +47,11 @@ def _user_name(user_id: int) -> str:
     return (profile.display_name if profile else "") or user.get_full_name() or user.username
 
 
+def has_agreement(case: Case) -> bool:
+    """Whether the case has an agreement to print (the mediator took 达成调解协议)."""
+    return case.matter_code == MATTER and case.events.filter(action__in=AGREE_ACTIONS).exists()
+
+
 def agreement_doc(case: Case) -> doc.AgreementDoc:
     """The agreement's content, or NotFound when the case has none (yet)."""
     if case.matter_code != MATTER:

@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from tongban.web.api import cases, errors, matters, requests, uploads, work
+from tongban.web.api import cases, certificates, errors, matters, requests, uploads, work
 
 DESCRIPTION = """\
 通办的 JSON 接口：与网页相同的服务、规则和错误。
@@ -34,3 +34,4 @@ api.add_router("", cases.router)
 api.add_router("", work.router)
 api.add_router("", uploads.router)
 api.add_router("", requests.router)
+api.add_router("", certificates.router)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from tongban.services import cases, certificates, uploads
 from tongban.services.errors import Invalid, NotFound
@@ -44,9 +45,27 @@ def certificate_pdf(request, number):
 
 
 def verify(request, number):
-    """Public: anyone holding a certificate number (or its QR) can check it."""
+    """Public: anyone holding a certificate number (or its QR) can check it. The QR code is
+    this address with `?sig=` the signed payload; a bare signature is accepted too."""
     status = certificates.public_status(number, request.GET.get("sig", ""))
     return render(request, "portal/verify.html", {"number": number, "status": status})
+
+
+def verify_lookup(request):
+    """Public: paste what a scanner app gave — the QR's address, a `TB1|…` payload (older
+    certificates) — or type a certificate number, and be taken to its verify page."""
+    if "q" not in request.GET:
+        return render(request, "portal/verify_lookup.html", {"q": ""})
+    text = request.GET.get("q", "")
+    try:
+        scan = certificates.read_scan(text)
+    except Invalid as exc:
+        ctx = {"q": text[: certificates.MAX_SCAN], "error": exc.message}
+        return render(request, "portal/verify_lookup.html", ctx, status=400)
+    url = reverse("verify", args=[scan.number])
+    if scan.payload:
+        url += "?sig=" + _quote(scan.payload)
+    return redirect(url)
 
 
 def _quote(name: str) -> str:

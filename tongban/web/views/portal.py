@@ -15,6 +15,7 @@ from tongban.services.errors import ServiceError
 from tongban.store.models import Case
 from tongban.web import formdata, uploads
 from tongban.web.views.common import service_page
+from tongban.web.views.reports_documents import case_documents
 
 
 def _specs():
@@ -163,6 +164,7 @@ def _case_context(request, case, values=None, errors=None, message=""):
         "edit_fields": formdata.describe(spec.fields, values or case.data, errors or {}),
         "materials": uploads.describe(spec.materials, case.materials, errors or {}),
         "certificates": case.certificates.all(),
+        "documents": case_documents(case),
         "rating": getattr(case, "rating", None) if hasattr(case, "rating") else None,
         "can_rate": not case.is_open and case.outcome != "withdrawn",
         "levels": portal.RATING_LABELS.items(),

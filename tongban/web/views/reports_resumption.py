@@ -1,5 +1,6 @@
-"""复工复产统计 (/reports/resumption/): reopened enterprises and shops and the rate, per street
-and community of the viewer's scope, as a table and an ECharts bar chart."""
+"""复工复产统计 (/reports/resumption/): reopened enterprises and shops and the two rates (over
+the registered businesses, over those that filed), per street and community of the viewer's
+scope, as a table and an ECharts bar chart."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ def _display(row: resumption.Row, depth: int) -> dict:
         "rate": _pct(row.rate),
         "ent_rate": _pct(row.ent_rate),
         "shop_rate": _pct(row.shop_rate),
+        "filed_rate": _pct(row.filed_rate),
+        "ent_filed_rate": _pct(row.ent_filed_rate),
+        "shop_filed_rate": _pct(row.shop_filed_rate),
     }
 
 
@@ -51,7 +55,8 @@ def page(request):
         "f": f,
         "scope": scope,
         "org_choices": choices,
-        "basis": resumption.FILED_APPLICANTS.basis,
+        "basis": resumption.ENTERPRISE_REGISTRY.basis,
+        "filed_basis": resumption.FILED_BASIS,
     }
     period = None
     if f["from"] or f["to"]:
@@ -65,6 +70,7 @@ def page(request):
     ctx.update(
         rates=rates,
         basis=rates.basis,
+        filed_basis=rates.filed_basis,
         total=_display(rates.total, 0),
         rows=_table(rates),
         data=rates.chart_data(),

@@ -10,11 +10,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from tongban.services import cases, catalog, privacy, timeline, worklist
-from tongban.services.errors import ServiceError
+from tongban.services import cases, catalog, certificates, privacy, timeline, worklist
+from tongban.services.errors import Invalid, NotFound, ServiceError
 from tongban.store.models import Membership
 from tongban.web import formdata, uploads
 from tongban.web.views.common import client_ip, service_page
+from tongban.web.views.reports_documents import case_documents
 
 PAGE = 50
 
@@ -109,7 +110,12 @@ def _context(request, case, errors=None, message="", status_action=None):
         "transfer_to": transfer_to,
         "sign": sign,
         "signed": {r for r, _ in case.signatures},
-        "certificates": case.certificates.all(),
+        "certificates": [
+            # May this user revoke it? Only the issuing role(s) and the head of the body.
+            (c, c.revoked_at is None and certificates.may_revoke(c, request.user))
+            for c in case.certificates.select_related("case__matter").order_by("issued_at", "pk")
+        ],
+        "documents": case_documents(case),
         "related": timeline.related(case, request.user),
         "errors": errors or {},
         "message": message,
@@ -151,6 +157,26 @@ def act_view(request, case_id, action):
         return render(request, "work/case.html", ctx, status=exc.status)
     messages.success(request, f"办件 {case.pk}：已{a.label if a else action}")
     return redirect("worklist")
+
+
+@staff_required
+@require_POST
+@service_page
+def revoke_view(request, case_id, number):
+    """Revoke a certificate of this case (reason required, confirmed); audited as an event."""
+    case = cases.get_case(case_id, request.user)
+    if not case.certificates.filter(number=number).exists():
+        raise NotFound("证照不存在")
+    try:
+        if request.POST.get("confirm") != "1":
+            raise Invalid("请勾选「确认撤销」", {"confirm": "请勾选确认"})
+        cert = certificates.revoke(number, request.POST.get("reason", ""), request.user)
+    except ServiceError as exc:
+        ctx = _context(request, case, exc.fields, f"证照 {number} 未撤销：{exc.message}")
+        ctx.update(revoke_number=number, revoke_reason=request.POST.get("reason", ""))
+        return render(request, "work/case.html", ctx, status=exc.status)
+    messages.success(request, f"已撤销证照 {cert.number}（理由：{cert.revoke_reason}）")
+    return redirect("work_case", case_id=case.pk)
 
 
 @staff_required

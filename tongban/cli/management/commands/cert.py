@@ -19,7 +19,8 @@ class Command(TongbanCommand):
         p.add_argument(
             "payload",
             metavar="QR_PAYLOAD",
-            help="二维码内容 TB1|…（含 | 请加引号；- 表示从标准输入读取，"
+            help="扫码得到的内容：核验网址 http…/verify/编号?sig=…，或旧证照的 TB1|…"
+            "（请加引号；- 表示从标准输入读取，"
             "如 zbarimg --raw -q 证照.png | tongban cert verify -）",
         )
         p.add_argument(
@@ -41,14 +42,24 @@ class Command(TongbanCommand):
 
     def do_verify(self, payload, public_key, **_):
         from tongban.documents.signing import UNKNOWN_KEY
-        from tongban.services.certificates import verify_offline
+        from tongban.services.certificates import read_scan, verify_offline
 
         if payload == "-":
             payload = sys.stdin.read()
-        payload = payload.strip()
-        if payload.startswith("QR-Code:"):  # zbarimg's output without --raw
-            payload = payload[len("QR-Code:") :]
-        result = verify_offline(payload, ",".join(public_key))
+        scan = read_scan(payload)  # the address a QR holds, or a bare TB1|… payload
+        if not scan.payload:
+            raise CommandError(
+                f"只有证照编号 {scan.number}，没有签名，无法离线核验："
+                "请扫描证照上的二维码，或访问核验页面查询",
+                returncode=1,
+            )
+        result = verify_offline(scan.payload, ",".join(public_key))
+        if result.signed is not None and result.number != scan.number:
+            # A genuine payload of another certificate behind this one's address.
+            raise CommandError(
+                f"核验结果：网址中的证照编号 {scan.number} 与签名内容（{result.number}）不符",
+                returncode=1,
+            )
         if result.signed is not None:
             s = result.signed
             self.stdout.write(f"证照编号：{s.number}")
