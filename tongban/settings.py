@@ -126,6 +126,16 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+# The case engine's step statements are prepared on the PostgreSQL server (parsed and planned
+# once per connection). Behind a pooler that hands one session's statements to different
+# server connections (PgBouncer in transaction mode without max_prepared_statements), set
+# TONGBAN_PG_PREPARE=0.
+PG_PREPARE = os.environ.get("TONGBAN_PG_PREPARE", "1").strip().lower() not in {
+    "0",
+    "false",
+    "no",
+    "off",
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {

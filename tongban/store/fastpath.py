@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
@@ -107,17 +108,32 @@ def _table(model: type[models.Model]) -> str:
     return _wrapper().ops.quote_name(model._meta.db_table)
 
 
-_QMARK: dict[str, str] = {}
+_NATIVE: dict[str, str] = {}  # our SQL (%s placeholders) → the driver's own placeholders
+
+
+def _native(sql: str, vendor: str) -> str:
+    hit = _NATIVE.get(sql)
+    if hit is None:
+        if vendor == "sqlite":
+            hit = sql.replace("%s", "?")
+        else:  # $1, $2, … as PostgreSQL takes them
+            parts = sql.split("%s")
+            hit = parts[0] + "".join(f"${i}{p}" for i, p in enumerate(parts[1:], 1))
+        hit = _NATIVE[sql] = hit.replace("%%", "%")
+    return hit
 
 
 def execute(sql: str, params: Sequence[Any], conn=None):
     """Run one statement and return the driver's cursor.
 
     When nobody watches the statements (no DEBUG query log, no execute wrapper such as
-    `CaptureQueriesContext`), it goes straight to the driver's connection: Django's cursor
-    wrapper and SQLite's per-call placeholder rewrite cost more than the database work for
-    one small row. Errors are Django's either way, and a transaction that must roll back
-    refuses further statements as Django's cursor would."""
+    `CaptureQueriesContext`), it goes straight to the driver's connection with the driver's
+    own placeholders: Django's cursor wrapper and the per-call placeholder rewrite (in
+    psycopg, a Python parse of every statement longer than 4 kB, which a step's writes are)
+    cost more than the database work for one small row. On PostgreSQL the statement is
+    bound and prepared on the server: the few statement shapes of a step repeat, so each
+    is parsed and planned once per connection. Errors are Django's either way, and a
+    transaction that must roll back refuses further statements as Django's cursor would."""
     conn = conn or _wrapper()
     if conn.queries_logged or conn.execute_wrappers:
         cur = conn.cursor()
@@ -127,26 +143,16 @@ def execute(sql: str, params: Sequence[Any], conn=None):
     conn.ensure_connection()
     with conn.wrap_database_errors:
         if conn.vendor == "sqlite":
-            q = _QMARK.get(sql)
-            if q is None:
-                q = _QMARK[sql] = sql.replace("%s", "?").replace("%%", "%")
-            return conn.connection.execute(q, params)
-        if PREPARE:
-            cur = _pg_cursor(conn.connection)
-            cur.execute(sql, params, prepare=True)
-            return cur
-        cur = conn.connection.cursor()
-        cur.execute(sql, params)
+            return conn.connection.execute(_native(sql, "sqlite"), params)
+        cur = _raw_cursor(conn.connection)
+        cur.execute(_native(sql, "postgresql"), params, prepare=settings.PG_PREPARE)
         return cur
 
 
-PREPARE = True
+def _raw_cursor(raw):
+    from psycopg import RawCursor  # imported here: an SQLite deployment need not have it
 
-
-def _pg_cursor(raw):
-    import psycopg
-
-    return psycopg.Cursor(raw)
+    return RawCursor(raw)
 
 
 # --- reading ------------------------------------------------------------------------------
