@@ -39,3 +39,27 @@ def need(*tools: str) -> None:
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (apt-get install poppler-utils zbar-tools)")
+
+
+def offline_verifier(tmp_path: Path, number: str, matter: str, holder: str):
+    """A payload signed by a fresh key, and the environment of a separate process that
+    holds only that key's public half and no usable database: `tongban cert verify` there
+    must work offline."""
+    import os
+
+    from django.utils import timezone
+
+    ring = signing.Keyring.build(keys("k2026"))
+    fields = signing.Signed.of(number, matter, holder, None, None, timezone.now())
+    payload = signing.encode_payload(fields, *ring.sign(fields))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tongban.settings",
+        "TONGBAN_SECRET_KEY": "offline-verifier-0123456789abcdefghijklmnopqrstuvwxyz",
+        "TONGBAN_DEBUG": "",
+        "TONGBAN_DEMO": "",
+        "TONGBAN_CERT_KEYS": "",
+        "TONGBAN_CERT_PUBLIC_KEYS": f"k2026:{signing.public_b64(ring.signer[1])}",
+        "TONGBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'no' / 'such.sqlite3'}",
+    }
+    return payload, env

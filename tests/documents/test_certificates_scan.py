@@ -5,7 +5,6 @@ either offline."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from urllib.parse import quote, urlsplit
@@ -14,11 +13,9 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
-from django.utils import timezone
 
-from tests.documents.certificate_helpers import ROOT, issue, keys, need, signed
+from tests.documents.certificate_helpers import ROOT, issue, need, offline_verifier, signed
 from tongban.documents import pdf as pdf_doc
-from tongban.documents import signing
 from tongban.services import certificates
 from tongban.services.errors import Invalid
 from tongban.settings import _public_url
@@ -166,21 +163,9 @@ def test_cli_verify_takes_the_address(users, capsys):
 
 def test_cli_verify_address_offline(tmp_path):
     """A separate process with public keys only and no database, given the whole address."""
-    ring = signing.Keyring.build(keys("k2026"))
-    fields = signing.Signed.of(
-        "320507000042", "vehicle_pass", "苏州阳澄湖农产品有限公司", None, None, timezone.now()
+    payload, env = offline_verifier(
+        tmp_path, "320507000042", "vehicle_pass", "苏州阳澄湖农产品有限公司"
     )
-    payload = signing.encode_payload(fields, *ring.sign(fields))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tongban.settings",
-        "TONGBAN_SECRET_KEY": "offline-verifier-0123456789abcdefghijklmnopqrstuvwxyz",
-        "TONGBAN_DEBUG": "",
-        "TONGBAN_DEMO": "",
-        "TONGBAN_CERT_KEYS": "",
-        "TONGBAN_CERT_PUBLIC_KEYS": f"k2026:{signing.public_b64(ring.signer[1])}",
-        "TONGBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'no' / 'such.sqlite3'}",
-    }
     url = f"{BASE}/verify/320507000042?sig={quote(payload, safe='')}"
     cmd = [sys.executable, "-m", "tongban", "cert", "verify"]
     ok = subprocess.run([*cmd, url], env=env, capture_output=True, text=True, cwd=ROOT)

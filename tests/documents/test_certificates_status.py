@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import date
@@ -11,15 +10,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from tests.documents.certificate_helpers import (
     ROOT,
     issue,
-    keys,
+    offline_verifier,
     signed,
 )
-from tongban.documents import signing
 from tongban.services import certificates
 from tongban.services.audit import verify_all
 from tongban.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -131,21 +128,7 @@ def test_cli_verify_revoke_and_pdf(users, tmp_path, capsys):
 
 def test_cli_verify_offline_exit_codes(tmp_path):
     """A separate process with public keys only and no usable database: exit 0 / 1."""
-    ring = signing.Keyring.build(keys("k2026"))
-    fields = signing.Signed.of(
-        "苏相建占〔2026〕00007", "road_occupation", "李四", None, None, timezone.now()
-    )
-    payload = signing.encode_payload(fields, *ring.sign(fields))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tongban.settings",
-        "TONGBAN_SECRET_KEY": "offline-verifier-0123456789abcdefghijklmnopqrstuvwxyz",
-        "TONGBAN_DEBUG": "",
-        "TONGBAN_DEMO": "",
-        "TONGBAN_CERT_KEYS": "",
-        "TONGBAN_CERT_PUBLIC_KEYS": f"k2026:{signing.public_b64(ring.signer[1])}",
-        "TONGBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'no' / 'such.sqlite3'}",
-    }
+    payload, env = offline_verifier(tmp_path, "苏相建占〔2026〕00007", "road_occupation", "李四")
     cmd = [sys.executable, "-m", "tongban", "cert", "verify"]
     ok = subprocess.run([*cmd, payload], env=env, capture_output=True, text=True, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr
