@@ -253,10 +253,21 @@ def update_if_version(
     return execute(_update_sql(model, names, False), [*params, pk, version]).rowcount == 1
 
 
+_SEQUENCES: dict[tuple[str, str], str] = {}
+
+
 def next_pk(model: type[models.Model]) -> int:
-    """Draw the next primary key from the table's sequence (PostgreSQL)."""
-    sql = "SELECT nextval(pg_get_serial_sequence(%s, %s))"
-    return int(execute(sql, [model._meta.db_table, model._meta.pk.column]).fetchone()[0])
+    """Draw the next primary key from the table's sequence (PostgreSQL). The sequence's name
+    is looked up once per database: pg_get_serial_sequence searches the catalogue, which
+    cost the server more than drawing the number."""
+    conn = _wrapper()
+    key = (conn.settings_dict["NAME"], model._meta.db_table)
+    name = _SEQUENCES.get(key)
+    if name is None:
+        sql = "SELECT pg_get_serial_sequence(%s, %s)"
+        row = execute(sql, [model._meta.db_table, model._meta.pk.column]).fetchone()
+        name = _SEQUENCES[key] = row[0]
+    return int(execute("SELECT nextval(%s::regclass)", [name]).fetchone()[0])
 
 
 def _cte_inserts(conn, head: str, rows: Sequence[Rows]) -> tuple[list[str], list]:
