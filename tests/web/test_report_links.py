@@ -110,3 +110,31 @@ def test_case_pages_offer_the_agreement_once_agreed(users, client):
     assert client.get(staff_page).status_code == 404 and client.get(pdf).status_code == 404
     # the documents come from the matter: other matters offer none
     assert documents.for_case(Case(matter_code="road_occupation")) == []
+
+
+@pytest.mark.parametrize(
+    ("username", "shown"),
+    [
+        ("dispatcher_xiangcheng", True),
+        ("dept_transport_xiangcheng", True),
+        ("clerk_weitang1", False),
+        ("zhangsan", False),
+    ],
+)
+def test_nav_links_the_request_pages_to_dispatchers_and_departments(users, client, username, shown):
+    client.force_login(getattr(users, username))
+    links = anchors(client.get("/").content.decode())
+    assert ("诉求办理" in links) is shown
+    if shown:
+        assert links["诉求办理"] == "/requests/queue/"
+        assert client.get("/requests/queue/").status_code == 200
+    else:
+        assert client.get("/requests/queue/").status_code == 403
+
+
+def test_portal_home_lets_residents_raise_and_track_a_request(world):
+    for client, form in ((Client(), 302), (_logged_in("zhangsan"), 200)):  # 302: to log in
+        links = anchors(client.get("/").content.decode())
+        assert links["反映诉求"] == "/requests/new/"
+        assert client.get("/requests/new/").status_code == form
+        assert client.get(links["查询诉求办理进度"]).status_code == 200

@@ -1,5 +1,7 @@
 """Template context: what the navigation needs to know about the user."""
 
+from tongban.services import requests as citizen_requests
+from tongban.services.errors import ServiceError
 from tongban.services.reports import home_work, resumption
 from tongban.services.stats import SUPERVISING_ROLES
 from tongban.store.models import Membership
@@ -19,6 +21,19 @@ def nav(request):
             # the roles each report page lets in (its service's scope_for / may_view)
             "resumption": bool(roles & set(resumption.VIEWING_ROLES)),
             "home_work": bool(roles & set(home_work.VIEWING_ROLES)),
+            "requests": _handles_requests(roles),
             "name": name,
         }
     }
+
+
+def _handles_requests(roles: set[str]) -> bool:
+    """Dispatchers and the departments requests are dispatched to: the 诉求 pages let them in."""
+    if "dispatcher" in roles:
+        return True
+    if not roles:
+        return False
+    try:
+        return bool(roles & set(citizen_requests.department_options()))
+    except ServiceError:  # no request matter in this deployment's catalogue
+        return False
