@@ -92,3 +92,34 @@ def server_error(request):
     if isinstance(exc, OperationalError | InterfaceError):
         return unavailable(request)
     return default(request)
+
+
+class JsonMethodNotAllowedMiddleware:
+    """The API answers a method it does not offer (405) in its one error shape, like every
+    other failure, instead of django-ninja's plain-text "Method not allowed"; the Allow header
+    stays. (Open311 documents its own error list and is left to its views.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            allowed = response.get("Allow", "")
+            message = "不支持这个请求方法" + (
+                f"（可用：{allowed.replace(', ', '、')}）" if allowed else ""
+            )
+            body = {"code": "method_not_allowed", "message": message, "fields": {}}
+            json_response = HttpResponse(
+                json.dumps(body, ensure_ascii=False),
+                status=405,
+                content_type="application/json; charset=utf-8",
+            )
+            if allowed:
+                json_response["Allow"] = allowed
+            return json_response
+        return response

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from tongban.services import cases, certificates, uploads
 from tongban.services.errors import Invalid, NotFound
@@ -44,6 +45,7 @@ def certificate_pdf(request, number):
     return response
 
 
+@require_safe
 def verify(request, number):
     """Public: anyone holding a certificate number (or its QR) can check it. The QR code is
     this address with `?sig=` the signed payload; a bare signature is accepted too."""
@@ -51,6 +53,7 @@ def verify(request, number):
     return render(request, "portal/verify.html", {"number": number, "status": status})
 
 
+@require_safe
 def verify_lookup(request):
     """Public: paste what a scanner app gave — the QR's address, a `TB1|…` payload (older
     certificates) — or type a certificate number, and be taken to its verify page."""
