@@ -1,8 +1,11 @@
 """Login throttling and API tokens.
 
 Every password check goes through ThrottledModelBackend (settings.AUTHENTICATION_BACKENDS),
-so the site's login, the admin's and any later one share one throttle: PER_USERNAME
-failures lock a username, PER_ADDRESS failures lock an address, for WINDOW."""
+so the site's login, the admin's and any later one share one throttle, over WINDOW:
+PER_NAME_AND_ADDRESS failures lock a username from that address; PER_USERNAME failures from
+all addresses together lock it everywhere; PER_ADDRESS failures lock an address. A stranger
+who types someone's name wrongly five times locks only themselves out; locking the account
+everywhere takes more failures than one address may make."""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from tongban.services.errors import Forbidden
 from tongban.store.models import ApiToken, LoginAttempt
 
 WINDOW = timedelta(minutes=15)
-PER_USERNAME = 5
+PER_NAME_AND_ADDRESS = 5
+PER_USERNAME = 50  # from every address together: more than PER_ADDRESS, so ≥ 3 addresses
 PER_ADDRESS = 20
 LOCKED_MESSAGE = "登录失败次数过多，请 15 分钟后再试"
 
@@ -40,9 +44,16 @@ def throttle_key(username) -> str:
 def throttled(username, ip: str | None) -> bool:
     since = timezone.now() - WINDOW
     recent = LoginAttempt.objects.filter(at__gte=since)
-    if recent.filter(username=throttle_key(username)).count() >= PER_USERNAME:
+    failures = recent.filter(username=throttle_key(username))
+    if not ip:
+        # A caller without an address (no request) cannot be told apart from the others:
+        # the strict limit applies to it.
+        return failures.count() >= PER_NAME_AND_ADDRESS
+    if failures.filter(ip=ip).count() >= PER_NAME_AND_ADDRESS:
         return True
-    return bool(ip) and recent.filter(ip=ip).count() >= PER_ADDRESS
+    if failures.count() >= PER_USERNAME:
+        return True
+    return recent.filter(ip=ip).count() >= PER_ADDRESS
 
 
 def record_failure(username, ip: str | None) -> None:
