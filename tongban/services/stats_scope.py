@@ -146,16 +146,21 @@ def supervises(user) -> bool:
     )
 
 
-def scope_for(user, org_code: str | None = None) -> Scope:
-    """The user's supervision scope, narrowed to `org_code` when given.
+def scope_for(
+    user,
+    org_code: str | None = None,
+    *,
+    roles: tuple[str, ...] = SUPERVISING_ROLES,
+    refusal: str = NO_SCOPE,
+) -> Scope:
+    """The user's supervision scope, narrowed to `org_code` when given: the orgs where they
+    hold one of `roles` (a report page may admit more roles than supervision does).
 
-    Forbidden for users without a supervisor/head role; NotFound for an org that does not
-    exist or lies outside the scope (the answer does not tell which)."""
-    rows = list(
-        Membership.objects.filter(user_id=user.pk, role__in=SUPERVISING_ROLES).select_related("org")
-    )
+    Forbidden (with `refusal`) for users without one of `roles`; NotFound for an org that
+    does not exist or lies outside the scope (the answer does not tell which)."""
+    rows = list(Membership.objects.filter(user_id=user.pk, role__in=roles).select_related("org"))
     if not rows:
-        raise Forbidden(NO_SCOPE)
+        raise Forbidden(refusal)
     roots = _minimal([m.org for m in rows])
     roles = frozenset(m.role for m in rows)
     org_code = (org_code or "").strip()

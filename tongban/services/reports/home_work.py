@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from tongban.services import stats
-from tongban.services.errors import Forbidden, Invalid, NotFound
-from tongban.store.models import Case, Event, Membership, Org
+from tongban.services.errors import Invalid
+from tongban.store.models import Case, Event, Membership
 
 MATTER = "home_work_order"
 VIEWING_ROLES = ("disability_worker", "head", "supervisor")
@@ -46,30 +46,9 @@ def may_view(user) -> bool:
     )
 
 
-def _inside(org: Org, root: Org) -> bool:
-    return org.path == root.path or org.path.startswith(root.path + "/")
-
-
 def scope_for(user, org_code: str | None = None) -> stats.Scope:
     """The orgs where the user may see workers' income, narrowed to `org_code` if given."""
-    rows = list(
-        Membership.objects.filter(user_id=user.pk, role__in=VIEWING_ROLES).select_related("org")
-    )
-    if not rows:
-        raise Forbidden(NO_SCOPE)
-    roots: list[Org] = []
-    for org in sorted({m.org.pk: m.org for m in rows}.values(), key=lambda o: o.path):
-        if not any(_inside(org, r) for r in roots):
-            roots.append(org)
-    org_code = (org_code or "").strip()
-    chosen = None
-    if org_code:
-        chosen = Org.objects.filter(code=org_code).first()
-        if chosen is None or not any(_inside(chosen, r) for r in roots):
-            raise NotFound(stats.ORG_OUTSIDE)
-    elif len(roots) == 1:
-        chosen = roots[0]
-    return stats.Scope(user.pk, tuple(roots), chosen, frozenset(m.role for m in rows))
+    return stats.scope_for(user, org_code, roles=VIEWING_ROLES, refusal=NO_SCOPE)
 
 
 def month(raw: str | None, *, on: date | None = None) -> date:

@@ -23,7 +23,6 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.fields.json import KT
 
 from tongban.services import catalog, stats
-from tongban.services.errors import Forbidden, NotFound
 from tongban.store.models import Case, Event, Membership, Org, RequestLink
 
 MATTER = "citizen_request"
@@ -46,23 +45,7 @@ def may_view(user) -> bool:
 
 def scope_for(user, org_code: str | None = None) -> stats.Scope:
     """Like the supervision scope, for supervisors, heads and dispatchers."""
-    rows = list(
-        Membership.objects.filter(user_id=user.pk, role__in=VIEWING_ROLES).select_related("org")
-    )
-    if not rows:
-        raise Forbidden(NO_SCOPE)
-    roots = stats._minimal([m.org for m in rows])
-    chosen = None
-    code = (org_code or "").strip()
-    if code:
-        chosen = Org.objects.filter(code=code).first()
-        if chosen is None or not any(
-            chosen.path == r.path or chosen.path.startswith(r.path + "/") for r in roots
-        ):
-            raise NotFound(stats.ORG_OUTSIDE)
-    elif len(roots) == 1:
-        chosen = roots[0]
-    return stats.Scope(user.pk, roots, chosen, frozenset(m.role for m in rows))
+    return stats.scope_for(user, org_code, roles=VIEWING_ROLES, refusal=NO_SCOPE)
 
 
 def _rate(part: int, whole: int) -> float | None:

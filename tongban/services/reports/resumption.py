@@ -33,9 +33,8 @@ from typing import Protocol
 from django.db.models import Count, Q, QuerySet
 
 from tongban.services import stats
-from tongban.services.errors import Forbidden, NotFound
 from tongban.store.choices import LEVELS
-from tongban.store.models import Case, Enterprise, Membership, Org
+from tongban.store.models import Case, Enterprise, Org
 
 ENTERPRISE = "resumption_filing"
 SHOP = "shop_reopening"
@@ -126,31 +125,10 @@ def grouped(rows: QuerySet, columns: tuple[str, ...], agg: dict) -> dict[Key, di
 # -- scope --------------------------------------------------------------------------------
 
 
-def _inside(org: Org, root: Org) -> bool:
-    return org.path == root.path or org.path.startswith(root.path + "/")
-
-
 def scope_for(user, org_code: str | None = None) -> stats.Scope:
     """Like stats.scope_for, with the street's 复工审核员 among the roles that may look:
     Forbidden without one of VIEWING_ROLES, NotFound for an org outside the scope."""
-    rows = list(
-        Membership.objects.filter(user_id=user.pk, role__in=VIEWING_ROLES).select_related("org")
-    )
-    if not rows:
-        raise Forbidden(NO_SCOPE)
-    roots: list[Org] = []
-    for org in sorted({m.org.pk: m.org for m in rows}.values(), key=lambda o: o.path):
-        if not any(_inside(org, r) for r in roots):
-            roots.append(org)
-    org_code = (org_code or "").strip()
-    chosen = None
-    if org_code:
-        chosen = Org.objects.filter(code=org_code).first()
-        if chosen is None or not any(_inside(chosen, r) for r in roots):
-            raise NotFound(stats.ORG_OUTSIDE)
-    elif len(roots) == 1:
-        chosen = roots[0]
-    return stats.Scope(user.pk, tuple(roots), chosen, frozenset(m.role for m in rows))
+    return stats.scope_for(user, org_code, roles=VIEWING_ROLES, refusal=NO_SCOPE)
 
 
 # -- figures ------------------------------------------------------------------------------
