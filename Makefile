@@ -29,12 +29,15 @@ install: $(BIN)/activate var/local.env
 model: install
 	$(TB) routing train --if-missing
 
+# A local demo site: demo accounts on the login page, certificate QR codes pointing here.
+run: export TONGBAN_DEMO = 1
 run: install model
 	$(TB) migrate --no-input
 	$(TB) catalog load catalog
 	$(TB) demo
 	$(TB) collectstatic --no-input -v0
-	TONGBAN_DEMO=1 $(TB) serve --host $(HOST) --port $(PORT) --with-worker
+	TONGBAN_PUBLIC_URL=$${TONGBAN_PUBLIC_URL:-http://$(HOST):$(PORT)} \
+		$(TB) serve --host $(HOST) --port $(PORT) --with-worker
 
 lint: install
 	$(BIN)/ruff check .

@@ -144,7 +144,9 @@ def test_key_rotation_old_certificates_still_verify(users):
 
 
 def test_configuration_check_warns_when_qr_codes_would_print_a_local_address():
-    with override_settings(DEBUG=False, TONGBAN_PUBLIC_URL="http://127.0.0.1:8000"):
+    with override_settings(DEBUG=False, DEMO=False, TONGBAN_PUBLIC_URL="http://127.0.0.1:8000"):
         assert "tongban.W103" in {p.id for p in certificates.check_configuration()}
-    with override_settings(DEBUG=False, TONGBAN_PUBLIC_URL="https://tongban.example.gov.cn"):
+    with override_settings(DEBUG=False, DEMO=True, TONGBAN_PUBLIC_URL="http://127.0.0.1:8000"):
+        assert "tongban.W103" not in {p.id for p in certificates.check_configuration()}
+    with override_settings(DEBUG=False, DEMO=False, TONGBAN_PUBLIC_URL="https://x.example.cn"):
         assert "tongban.W103" not in {p.id for p in certificates.check_configuration()}

@@ -360,7 +360,8 @@ def check_configuration(app_configs=None, **kwargs) -> list:
                 id="tongban.W102",
             )
         )
-    if not settings.DEBUG and urlsplit(settings.TONGBAN_PUBLIC_URL).hostname in _LOCAL_HOSTS:
+    local = urlsplit(settings.TONGBAN_PUBLIC_URL).hostname in _LOCAL_HOSTS
+    if local and not (settings.DEBUG or settings.DEMO):  # a demo or development site is local
         problems.append(
             checks.Warning(
                 f"TONGBAN_PUBLIC_URL 仍是本机地址 {settings.TONGBAN_PUBLIC_URL}："
