@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _common import drop_create_or_why
+from _common import child_env, drop_create_or_why
 from _engine_common import BENCH_SECRET, LABEL
 
 
@@ -33,20 +33,10 @@ def _pg_recreate(url: str, *, drop_only: bool = False) -> str | None:
 
 
 def _child(vendor: str, args, tmp: Path, deadline: float | None) -> dict:
-    env = dict(os.environ)
-    env.pop("TONGBAN_DEBUG", None)  # DEBUG keeps every query in memory: never in a benchmark
-    env.pop("TONGBAN_DEMO", None)
-    env["DJANGO_SETTINGS_MODULE"] = "tongban.settings"
-    env.setdefault("TONGBAN_SECRET_KEY", BENCH_SECRET)
+    env = child_env(vendor, tmp, args.pg_url, BENCH_SECRET)
     # Certificates are signed at issue: sign with a throwaway key, never a deployment's own.
     env["TONGBAN_CERT_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode("ascii")
     env.pop("TONGBAN_CERT_PUBLIC_KEYS", None)
-    env["TONGBAN_VAR"] = str(tmp / vendor)
-    (tmp / vendor).mkdir(parents=True, exist_ok=True)
-    if vendor == "sqlite":
-        env["TONGBAN_DATABASE_URL"] = f"sqlite:///{tmp / vendor / 'bench.sqlite3'}"
-    else:
-        env["TONGBAN_DATABASE_URL"] = args.pg_url
     cmd = [sys.executable, str(Path(__file__).resolve().parent / "engine.py"), "--worker", vendor]
     if args.quick:
         cmd.append("--quick")

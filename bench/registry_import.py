@@ -34,7 +34,7 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from _common import drop_create_or_why  # bench/ is sys.path[0]: this is a script
+from _common import child_env, drop_create_or_why  # bench/ is sys.path[0]: this is a script
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/tongban_registry_bench"
@@ -221,16 +221,7 @@ def _pg_recreate(url: str, *, drop_only: bool = False) -> str | None:
 
 
 def _child(vendor: str, args, tmp: Path, file: Path, rows: int) -> dict:
-    env = dict(os.environ)
-    env.pop("TONGBAN_DEBUG", None)  # DEBUG keeps every query in memory
-    env["DJANGO_SETTINGS_MODULE"] = "tongban.settings"
-    env.setdefault("TONGBAN_SECRET_KEY", BENCH_SECRET)
-    env["TONGBAN_VAR"] = str(tmp / vendor)
-    (tmp / vendor).mkdir(parents=True, exist_ok=True)
-    if vendor == "sqlite":
-        env["TONGBAN_DATABASE_URL"] = f"sqlite:///{tmp / vendor / 'bench.sqlite3'}"
-    else:
-        env["TONGBAN_DATABASE_URL"] = args.pg_url
+    env = child_env(vendor, tmp, args.pg_url, BENCH_SECRET)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", vendor]
     cmd += ["--file", str(file), "--rows", str(rows)]
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=False)

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import json
 
+from tests.services.test_cases import GOOD  # the road-occupation application
 from tongban.services.auth import create_token
 
-GOOD = {
-    "applicant_name": "张三",
-    "contact_phone": "138 1234 5678",
-    "location": "阳澄湖镇湘城大街 18 号门前",
-    "area": "30",
-    "purpose": "施工",
-    "start_date": "2026-12-01",
-    "end_date": "2026-12-10",
-    "safety_commitment": True,
-}
 ENDPOINTS = {
     ("/api/matters", "get"),
     ("/api/matters/{code}", "get"),

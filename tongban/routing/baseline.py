@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from tongban.routing.persist import ModelError, Prediction, _dump, _load
+from tongban.routing.persist import ModelError, Predicting, _dump, _load
 
 BASELINE_FORMAT = "tongban-routing-baseline/1"
 
 
-class BaselineRouter:
+class BaselineRouter(Predicting):
     """Character 1–3-gram TF-IDF + ``LinearSVC`` with scikit-learn's defaults.
 
     It has no probabilities; its confidence is the softmax of the SVM scores, which ranks
@@ -57,14 +57,6 @@ class BaselineRouter:
         scores = self._pipeline.decision_function(list(texts))
         scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         return scores / scores.sum(axis=1, keepdims=True)
-
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        probs = self.probabilities(texts)
-        best = probs.argmax(axis=1)
-        return [(self.classes[k], float(probs[i, k])) for i, k in enumerate(best)]
-
-    def is_automatic(self, confidence: float) -> bool:
-        return confidence >= self.threshold
 
     def save(self, path: str | Path) -> Path:
         state = {

@@ -78,6 +78,7 @@ from tongban.routing.fitting import NB_ALPHA, SVM_C, _calibrate, _group_folds, _
 from tongban.routing.persist import (
     _TERM_SEPARATOR,
     ModelError,
+    Predicting,
     Prediction,
     _dump,
     _index,
@@ -138,7 +139,7 @@ READABLE_FORMATS = ("tongban-routing/1", FORMAT)
 CALIBRATION_FOLDS = 5
 
 
-class Router:
+class Router(Predicting):
     """Routes request texts to a category; see the module docstring for the model."""
 
     kind = "main"
@@ -295,16 +296,6 @@ class Router:
             scores = values @ self._coef[cols] + self._intercept
             out[i] = _calibrate(scores, self._platt)
         return out
-
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """(category, confidence) for each text; confidence is the top probability."""
-        probs = self.probabilities(texts)
-        best = probs.argmax(axis=1)
-        return [(self.classes[k], float(probs[i, k])) for i, k in enumerate(best)]
-
-    def is_automatic(self, confidence: float) -> bool:
-        """Whether a prediction this confident is routed without a dispatcher."""
-        return confidence >= self.threshold
 
     # -- persistence ------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ version, and vocabularies stored as one string."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import joblib
@@ -15,6 +16,28 @@ Prediction = tuple[str, float]
 
 class ModelError(ValueError):
     """A model file is missing, unreadable, or of another format."""
+
+
+class Predicting:
+    """What every router offers on top of its `probabilities` (rows over `classes`) and its
+    `threshold`: the top category with its confidence, and whether that is sure enough to
+    route without a dispatcher."""
+
+    classes: tuple[str, ...] | list[str]
+    threshold: float
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """(category, confidence) for each text; confidence is the top probability."""
+        probs = self.probabilities(texts)
+        best = probs.argmax(axis=1)
+        return [(self.classes[k], float(probs[i, k])) for i, k in enumerate(best)]
+
+    def is_automatic(self, confidence: float) -> bool:
+        """Whether a prediction this confident is routed without a dispatcher."""
+        return confidence >= self.threshold
 
 
 def _terms(index: dict[str, int]) -> str:
