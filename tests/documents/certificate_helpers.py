@@ -36,9 +36,11 @@ def keys(*ids: str) -> str:
 
 
 def need(*tools: str) -> None:
+    """Fail, not skip, without the tools: a skipped PDF check would hide a missing install
+    step (.ci/run installs them)."""
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
-        pytest.skip(f"needs {', '.join(missing)} (apt-get install poppler-utils zbar-tools)")
+        pytest.fail(f"needs {', '.join(missing)} (apt-get install poppler-utils zbar-tools)")
 
 
 def offline_verifier(tmp_path: Path, number: str, matter: str, holder: str):

@@ -4,7 +4,6 @@ under concurrency), signed certificates and their public status."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ import pytest
 from django.db import connections
 
 from tests.conftest import ensure_world
+from tests.documents.certificate_helpers import need
 from tests.packs.transport import COMPANY, T0, act, apply_pass, at, issue_pass
 from tests.processes import run_in_processes
 from tongban.documents import signing
@@ -86,8 +86,7 @@ def test_second_pass_takes_the_next_number(users):
 
 
 def test_pass_pdf_lists_the_drivers_with_masked_id_numbers(users, tmp_path):
-    if not shutil.which("pdftotext"):
-        pytest.skip("needs pdftotext (apt-get install poppler-utils)")
+    need("pdftotext")
     cert = issue_pass(users)
     pdf = tmp_path / "pass.pdf"
     pdf.write_bytes(certificates.pdf_bytes(cert))

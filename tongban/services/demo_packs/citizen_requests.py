@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from tongban.services import requests
@@ -81,7 +82,8 @@ REQUESTS = [
 
 def _staff(role: str) -> object | None:
     m = (
-        Membership.objects.filter(role=role, org__path__startswith=DISTRICT)
+        Membership.objects.filter(role=role)
+        .filter(Q(org__path=DISTRICT) | Q(org__path__startswith=f"{DISTRICT}/"))
         .select_related("user")
         .order_by("org__path", "pk")
         .first()
